@@ -1,0 +1,1 @@
+"""harness: the differential migration harness (legacy vs Rust engines)."""

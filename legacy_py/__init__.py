@@ -1,0 +1,1 @@
+"""legacy_py: the legacy pure-Python EventEngine (the reference implementation)."""

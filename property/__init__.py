@@ -1,0 +1,1 @@
+"""property: Hypothesis strategies and property tests for candle streams."""
