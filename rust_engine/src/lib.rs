@@ -6,6 +6,14 @@
 /// The crate version, exported to Python as `omega_rust.__version__`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod config;
+pub mod event;
+pub mod execution;
+pub mod indicators;
+pub mod portfolio;
+pub mod rng;
+pub mod trace;
+
 #[cfg(feature = "python")]
 pub mod python;
 

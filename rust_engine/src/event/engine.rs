@@ -1,0 +1,354 @@
+//! The event loop: the per-event pipeline of `docs/engine_semantics.md`.
+//!
+//! A port of `legacy_py/engine.py::run_python`. The strategy is reached through
+//! [`StrategyCallbacks`], so this module has no Python in it: the PyO3 bridge
+//! implements the trait with Python callbacks, tests implement it in Rust.
+
+use super::queue::EventQueue;
+use super::types::{Candle, PriceType, SeriesKey, Side, SignalType, StrategySignal};
+use crate::config::{EngineConfig, Sizing};
+use crate::execution::{risk_quantity, ExecutionSimulator, Order, OrderKind, Purpose};
+use crate::indicators::{IndicatorCache, IndicatorRequest};
+use crate::portfolio::{sharpe_ratio, OpenPosition, Portfolio};
+use crate::rng::seed_bits;
+use crate::trace::{EventColumns, EventOutcome, Summary, TraceData};
+
+/// What the engine calls on subscribed events.
+pub trait StrategyCallbacks {
+    /// The strategy's error (e.g. a Python exception).
+    type Error;
+
+    /// `check_exit(position, candle, indicators) -> bool`.
+    ///
+    /// # Errors
+    /// Whatever the strategy raises; the run stops and returns it.
+    fn check_exit(
+        &mut self,
+        event_index: i64,
+        position: &OpenPosition,
+        candle: &Candle,
+        indicators: &[Option<f64>],
+    ) -> Result<bool, Self::Error>;
+
+    /// `on_candle(candle, indicators) -> StrategySignal | None` (already validated).
+    ///
+    /// # Errors
+    /// Whatever the strategy raises; the run stops and returns it.
+    fn on_candle(
+        &mut self,
+        event_index: i64,
+        candle: &Candle,
+        indicators: &[Option<f64>],
+    ) -> Result<Option<StrategySignal>, Self::Error>;
+
+    /// Called once per event after the pipeline (e.g. to check for Ctrl-C).
+    ///
+    /// # Errors
+    /// An error aborts the run.
+    fn after_event(&mut self, _event_index: i64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Why a run could not start or had to stop.
+#[derive(Debug)]
+pub enum RunError<E> {
+    /// Bad subscriptions or indicator requests.
+    Config(String),
+    /// The strategy raised.
+    Strategy(E),
+}
+
+/// Everything a run needs besides the stream and the callbacks.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// Strategy name (for the summary).
+    pub strategy_name: String,
+    /// Subscribed series; the first is primary and names the execution timeframe.
+    pub subscriptions: Vec<SeriesKey>,
+    /// Indicator requests.
+    pub indicators: Vec<IndicatorRequest>,
+    /// Engine config.
+    pub config: EngineConfig,
+    /// RNG seed.
+    pub seed: i64,
+    /// Instrument contract size.
+    pub contract_size: f64,
+    /// Human-readable source (for errors).
+    pub source: String,
+}
+
+/// Run the pipeline over every event of `queue`.
+///
+/// # Errors
+/// [`RunError::Config`] for a spec that cannot run on this stream,
+/// [`RunError::Strategy`] when a callback fails.
+#[allow(clippy::too_many_lines, clippy::cast_possible_wrap)]
+pub fn run<S: StrategyCallbacks>(
+    queue: EventQueue<'_>,
+    spec: &RunSpec,
+    strategy: &mut S,
+) -> Result<TraceData, RunError<S::Error>> {
+    let Some(&primary) = spec.subscriptions.first() else {
+        return Err(RunError::Config(format!(
+            "strategy {:?} subscribes to nothing",
+            spec.strategy_name
+        )));
+    };
+    let exec_tf = primary.0;
+    let cols = queue.columns();
+    let mut has_bid = false;
+    let mut has_ask = false;
+    for row in 0..cols.len() {
+        if cols.timeframe[row] == exec_tf {
+            match cols.price_type[row] {
+                PriceType::Bid => has_bid = true,
+                PriceType::Ask => has_ask = true,
+            }
+        }
+    }
+    if !has_bid && !has_ask {
+        return Err(RunError::Config(format!(
+            "strategy {:?}: execution timeframe {} not in stream {}",
+            spec.strategy_name, exec_tf, spec.source
+        )));
+    }
+    let buy_pt = if has_ask { PriceType::Ask } else { PriceType::Bid };
+    let sell_pt = if has_bid { PriceType::Bid } else { PriceType::Ask };
+
+    let mut cache = IndicatorCache::new(&spec.indicators)
+        .map_err(|e| RunError::Config(e.message().to_string()))?;
+    let cfg = spec.config.clone();
+    let mut portfolio = Portfolio::new(cfg.initial_cash, spec.contract_size);
+    let mut sim = ExecutionSimulator::new(cfg.clone(), seed_bits(spec.seed), buy_pt, sell_pt);
+    let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
+    let mut samples: Vec<f64> = Vec::new();
+    let mut values: Vec<Option<f64>> = Vec::with_capacity(events.indicator_names.len());
+
+    for (i, candle) in queue.enumerate() {
+        let index = i as i64;
+        // 1. indicators
+        cache.update(&candle);
+        cache.write_values(&mut values);
+        // 2. fills and exits
+        if candle.timeframe == exec_tf {
+            sim.on_execution_bar(&mut portfolio, index, &candle);
+            if candle.price_type == sell_pt {
+                portfolio.mark_long = Some(candle.close);
+            }
+            if candle.price_type == buy_pt {
+                portfolio.mark_short = Some(candle.close);
+            }
+        }
+        let key = candle.key();
+        let mut outcome = EventOutcome::default();
+        if spec.subscriptions.contains(&key) {
+            // 3. check_exit
+            let ids: Vec<i64> = portfolio
+                .positions
+                .iter()
+                .filter(|p| !p.exit_pending)
+                .map(|p| p.position_id)
+                .collect();
+            for pid in ids {
+                let Some(idx) = portfolio.find(pid) else {
+                    continue;
+                };
+                let decision = strategy
+                    .check_exit(index, &portfolio.positions[idx], &candle, &values)
+                    .map_err(RunError::Strategy)?;
+                if decision {
+                    outcome.exit_requests += 1;
+                    let pos = &mut portfolio.positions[idx];
+                    pos.exit_pending = true;
+                    let order = exit_order(pos, Purpose::Exit, index, candle.timestamp);
+                    sim.push_order(order);
+                }
+            }
+            // 4. on_candle
+            let signal = strategy
+                .on_candle(index, &candle, &values)
+                .map_err(RunError::Strategy)?;
+            outcome.called = true;
+            // 5. orders
+            outcome.status = Some(apply_signal(
+                signal.as_ref(),
+                &mut sim,
+                &mut portfolio,
+                &cfg,
+                &candle,
+                index,
+            ));
+            outcome.signal = signal;
+        }
+        // 6. mark to market
+        portfolio.mark();
+        if key == primary {
+            samples.push(portfolio.equity);
+        }
+        let pending = sim.orders.len();
+        events.push(index, &candle, &values, outcome, &portfolio, pending);
+        strategy.after_event(index).map_err(RunError::Strategy)?;
+    }
+
+    let trade_count = portfolio.trades.len();
+    let win_rate = if trade_count == 0 {
+        None
+    } else {
+        let mut wins = 0_i64;
+        for t in &portfolio.trades {
+            if t.net_pnl > 0.0 {
+                wins += 1;
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        Some(wins as f64 / trade_count as f64)
+    };
+    let summary = Summary {
+        strategy: spec.strategy_name.clone(),
+        seed: spec.seed,
+        events: events.len() as i64,
+        initial_cash: cfg.initial_cash,
+        final_equity: portfolio.equity,
+        total_return: portfolio.equity / cfg.initial_cash - 1.0, // port: same order
+        max_drawdown: portfolio.max_drawdown,
+        trade_count: trade_count as i64,
+        win_rate,
+        sharpe: sharpe_ratio(&samples, exec_tf.seconds()),
+        fill_count: sim.fills.len() as i64,
+        cancelled_orders: sim.cancelled_orders,
+        open_positions: portfolio.positions.len() as i64,
+        realized_pnl: portfolio.realized_pnl,
+    };
+    Ok(TraceData {
+        events,
+        fills: sim.fills,
+        trades: portfolio.trades,
+        summary,
+    })
+}
+
+fn exit_order(pos: &OpenPosition, purpose: Purpose, index: i64, timestamp: i64) -> Order {
+    Order {
+        order_id: 0,
+        kind: OrderKind::Market,
+        side: match pos.side {
+            Side::Long => Side::Short,
+            Side::Short => Side::Long,
+        },
+        purpose,
+        quantity: pos.quantity,
+        created_event: index,
+        created_timestamp: timestamp,
+        position_id: Some(pos.position_id),
+        limit_price: None,
+        stop_loss: None,
+        take_profit: None,
+        ttl: 0,
+    }
+}
+
+fn close_all(
+    sim: &mut ExecutionSimulator,
+    portfolio: &mut Portfolio,
+    side: Option<Side>,
+    index: i64,
+    timestamp: i64,
+) {
+    for pos in &mut portfolio.positions {
+        if pos.exit_pending || side.is_some_and(|s| pos.side != s) {
+            continue;
+        }
+        pos.exit_pending = true;
+        sim.push_order(exit_order(pos, Purpose::Close, index, timestamp));
+    }
+}
+
+fn apply_signal(
+    signal: Option<&StrategySignal>,
+    sim: &mut ExecutionSimulator,
+    portfolio: &mut Portfolio,
+    cfg: &EngineConfig,
+    candle: &Candle,
+    index: i64,
+) -> &'static str {
+    let Some(signal) = signal else {
+        return "none";
+    };
+    let is_long = match signal.signal_type {
+        SignalType::None => return "none",
+        SignalType::Close => {
+            sim.cancel_entries(None);
+            close_all(sim, portfolio, None, index, candle.timestamp);
+            return "accepted";
+        }
+        SignalType::Long => true,
+        SignalType::Short => false,
+    };
+    let (side, opposite) = if is_long {
+        (Side::Long, Side::Short)
+    } else {
+        (Side::Short, Side::Long)
+    };
+    sim.cancel_entries(Some(opposite));
+    close_all(sim, portfolio, Some(opposite), index, candle.timestamp);
+    let mut active = 0_usize;
+    for pos in &portfolio.positions {
+        if !pos.exit_pending {
+            active += 1;
+        }
+    }
+    active += sim.pending_entries();
+    if active >= cfg.max_positions {
+        return "rejected:max_positions";
+    }
+    let reference = signal.entry_price.unwrap_or(candle.close);
+    let (sl, tp) = (signal.stop_loss, signal.take_profit);
+    let bad = if is_long {
+        sl.is_some_and(|s| s >= reference) || tp.is_some_and(|t| t <= reference)
+    } else {
+        sl.is_some_and(|s| s <= reference) || tp.is_some_and(|t| t >= reference)
+    };
+    if bad {
+        return "rejected:invalid_stops";
+    }
+    let qty = match cfg.sizing {
+        Sizing::Fixed => cfg.units,
+        Sizing::Risk => {
+            let Some(stop) = sl else {
+                return "rejected:no_stop";
+            };
+            let q = risk_quantity(
+                portfolio.equity,
+                cfg.risk_pct,
+                reference,
+                stop,
+                portfolio.contract_size,
+                cfg.lot_step,
+            );
+            if q.is_nan() || q <= 0.0 {
+                return "rejected:size_zero";
+            }
+            q
+        }
+    };
+    sim.push_order(Order {
+        order_id: 0,
+        kind: if signal.entry_price.is_none() {
+            OrderKind::Market
+        } else {
+            OrderKind::Limit
+        },
+        side,
+        purpose: Purpose::Entry,
+        quantity: qty,
+        created_event: index,
+        created_timestamp: candle.timestamp,
+        position_id: None,
+        limit_price: signal.entry_price,
+        stop_loss: sl,
+        take_profit: tp,
+        ttl: cfg.limit_ttl,
+    });
+    "accepted"
+}

@@ -1,0 +1,5 @@
+//! Events: candle types, the streaming event queue and the engine loop.
+
+pub mod engine;
+pub mod queue;
+pub mod types;
