@@ -95,6 +95,17 @@ def _annotate(exc: BaseException, strategy: str, method: str, index: int, candle
     )
 
 
+def checked_subscriptions(strategy: Strategy) -> list[tuple[str, str]]:
+    """The strategy's subscriptions, validated (shared by both engines)."""
+    subs = [(str(tf), str(pt)) for tf, pt in strategy.subscriptions()]
+    if not subs:
+        raise ConfigError(f"strategy {strategy.name!r} subscribes to nothing")
+    for tf, pt in subs:
+        if tf not in TIMEFRAME_SECONDS or pt not in PRICE_TYPES:
+            raise ConfigError(f"strategy {strategy.name!r}: bad subscription {(tf, pt)!r}")
+    return subs
+
+
 def run_python(
     stream: CandleStream,
     strategy: Strategy,
@@ -104,15 +115,11 @@ def run_python(
 ) -> Trace:
     """Run the legacy engine over ``stream`` and return its :class:`Trace`."""
     cfg = config if config is not None else EngineConfig()
-    subs = [(str(tf), str(pt)) for tf, pt in strategy.subscriptions()]
-    if not subs:
-        raise ConfigError(f"strategy {strategy.name!r} subscribes to nothing")
-    for tf, pt in subs:
-        if tf not in TIMEFRAME_SECONDS or pt not in PRICE_TYPES:
-            raise ConfigError(f"strategy {strategy.name!r}: bad subscription {(tf, pt)!r}")
+    subs = checked_subscriptions(strategy)
     subscribed = frozenset(subs)
     primary = subs[0]
     exec_tf = primary[0]
+    cache = IndicatorCache(list(strategy.indicators()))
     present = {c.price_type for c in stream.candles if c.timeframe == exec_tf}
     if not present:
         raise ConfigError(
@@ -121,7 +128,6 @@ def run_python(
     buy_pt = "ask" if "ask" in present else "bid"
     sell_pt = "bid" if "bid" in present else "ask"
 
-    cache = IndicatorCache(list(strategy.indicators()))
     portfolio = Portfolio(cfg.initial_cash, stream.instrument.contract_size)
     sim = ExecutionSimulator(cfg, portfolio, seed, buy_pt, sell_pt)
     builder = TraceBuilder(cache.output_names)
@@ -329,7 +335,7 @@ class EventEngine:
         self._rust_run: Any = None
         if use_rust:
             try:
-                from omega_rust import run_rust  # type: ignore[attr-defined]
+                from omega_rust import run_rust
             except ImportError as exc:
                 warnings.warn(
                     f"Rust EventEngine unavailable ({exc}); falling back to the Python engine",

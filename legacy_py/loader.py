@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,9 @@ class CandleStream:
     candles: tuple[Candle, ...]
     instrument: InstrumentMeta
     source: str
+    #: The validated input table, as given (input order). The Rust engine re-validates
+    #: and runs on it directly; ``None`` for streams built from candles.
+    table: pa.Table | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.candles)
@@ -164,6 +167,15 @@ def load_stream(
     the default :class:`InstrumentMeta` unless ``instrument`` is given.
     """
     p = Path(path)
+    table = read_table(p)
+    return stream_from_table(
+        table, source=str(p), instrument=instrument, require_sorted=require_sorted
+    )
+
+
+def read_table(path: str | os.PathLike[str]) -> pa.Table:
+    """Read the raw table at ``path`` by suffix, without validating it."""
+    p = Path(path)
     suffix = p.suffix.lower()
     readers: dict[frozenset[str], Callable[[Path], pa.Table]] = {
         IPC_SUFFIXES: _read_ipc,
@@ -177,12 +189,9 @@ def load_stream(
             ".parquet or .csv"
         )
     try:
-        table = reader(p)
+        return reader(p)
     except (OSError, pa.ArrowException, ValueError) as exc:
         raise SchemaError(f"cannot read {str(p)!r}: {_one_line(exc)}") from None
-    return stream_from_table(
-        table, source=str(p), instrument=instrument, require_sorted=require_sorted
-    )
 
 
 # ------------------------------------------------------------------------ validation
@@ -459,7 +468,7 @@ def stream_from_table(
             )
         ]
     )
-    return CandleStream(candles=candles, instrument=meta, source=source)
+    return CandleStream(candles=candles, instrument=meta, source=source, table=table)
 
 
 # --------------------------------------------------------------------------- writing

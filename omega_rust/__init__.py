@@ -1,5 +1,105 @@
-"""omega_rust: the Rust port of the Omega backtest EventEngine (PyO3 extension)."""
+"""omega_rust: the Rust port of the Omega backtest EventEngine (PyO3 extension).
 
-from omega_rust._omega_rust import __version__
+:func:`run_rust` runs a Python strategy in the Rust event loop (the runbook's
+Strategy B) and returns the same :class:`legacy_py.trace.Trace` as the legacy engine.
+The native module is ``omega_rust._omega_rust``; see ``docs/ffi/event_engine.md``.
+"""
 
-__all__ = ["__version__"]
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from legacy_py.arrow_schemas import instrument_metadata
+from legacy_py.config import EngineConfig
+from legacy_py.engine import checked_subscriptions
+from legacy_py.indicators import IndicatorCache
+from legacy_py.loader import IPC_SUFFIXES, CandleStream, read_table, stream_to_table
+from legacy_py.trace import Trace
+from legacy_py.types import Strategy
+from omega_rust._omega_rust import (
+    Candle,
+    IndicatorView,
+    Position,
+    __version__,
+    run_stream,
+    validate_stream,
+)
+
+collections.abc.Mapping.register(IndicatorView)
+
+__all__ = [
+    "Candle",
+    "IndicatorView",
+    "Position",
+    "StreamSource",
+    "__version__",
+    "run_rust",
+    "validate_stream",
+]
+
+#: What :func:`run_rust` accepts as a stream.
+StreamSource = CandleStream | pa.Table | pa.RecordBatchReader | str | os.PathLike[str]
+
+
+def _native_source(stream: StreamSource) -> tuple[Any, str]:
+    """The object handed to Rust (zero-copy where possible) and a label for messages."""
+    if isinstance(stream, CandleStream):
+        table = stream.table if stream.table is not None else stream_to_table(stream)
+        meta = {k.encode(): v.encode() for k, v in instrument_metadata(stream.instrument).items()}
+        old = table.schema.metadata or {}
+        return table.replace_schema_metadata({**old, **meta}), stream.source
+    if isinstance(stream, (str, os.PathLike)):
+        path = Path(stream)
+        if path.suffix.lower() in IPC_SUFFIXES:
+            return str(path), str(path)  # memory-mapped by Rust
+        return read_table(path), str(path)
+    return stream, "<table>"
+
+
+def run_rust(
+    stream: StreamSource,
+    strategy: Strategy,
+    config: EngineConfig | None = None,
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+    *,
+    require_sorted: bool = False,
+) -> Trace:
+    """Run ``strategy`` over ``stream`` in the Rust event loop and return its trace."""
+    cfg = config if config is not None else EngineConfig()
+    subs = checked_subscriptions(strategy)
+    requests = list(strategy.indicators())
+    IndicatorCache(requests)  # the legacy engine's ConfigError for bad specs, before any work
+    source, label = _native_source(stream)
+    events, fills, trades, summary = run_stream(
+        source,
+        strategy,
+        strategy.name,
+        subs,
+        [(r.timeframe, r.price_type, r.spec) for r in requests],
+        dataclasses.asdict(cfg),
+        seed,
+        label,
+        require_sorted,
+    )
+    meta = {
+        "engine": "rust",
+        "strategy": strategy.name,
+        "seed": str(seed),
+        "source": label,
+        "params": "" if params is None else repr(sorted(params.items())),
+    }
+    return Trace(
+        pa.Table.from_batches([events]),
+        pa.Table.from_batches([fills]),
+        pa.Table.from_batches([trades]),
+        pa.Table.from_batches([summary]),
+        meta,
+    )

@@ -1,7 +1,7 @@
 //! `omega_rust`: the Rust port of the Omega backtest `EventEngine`.
 //!
 //! Domain logic lives in plain Rust modules that `cargo test` covers; the
-//! PyO3 glue sits in [`python`] (compiled only with the `python` feature).
+//! `PyO3` glue sits in `python` (compiled only with the `python` feature).
 
 /// The crate version, exported to Python as `omega_rust.__version__`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -12,6 +12,7 @@ pub mod execution;
 pub mod indicators;
 pub mod portfolio;
 pub mod rng;
+pub mod stream;
 pub mod trace;
 
 #[cfg(feature = "python")]

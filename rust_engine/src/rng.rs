@@ -39,6 +39,7 @@ pub fn seed_bits(seed: i64) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bit-exact comparisons are the point of these tests
 mod tests {
     use super::*;
 
@@ -50,8 +51,14 @@ mod tests {
     #[test]
     fn uniform_matches_python() {
         // python: legacy_py.rng.uniform(42, 0) and uniform(42, 1, 1)
-        assert_eq!(uniform(42, 0, 0).to_bits(), 0.386_974_276_240_040_9_f64.to_bits());
-        assert_eq!(uniform(42, 1, 1).to_bits(), 0.339_722_095_549_013_9_f64.to_bits());
+        assert_eq!(
+            uniform(42, 0, 0).to_bits(),
+            0.386_974_276_240_040_9_f64.to_bits()
+        );
+        assert_eq!(
+            uniform(42, 1, 1).to_bits(),
+            0.339_722_095_549_013_9_f64.to_bits()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The event loop: the per-event pipeline of `docs/engine_semantics.md`.
 //!
 //! A port of `legacy_py/engine.py::run_python`. The strategy is reached through
-//! [`StrategyCallbacks`], so this module has no Python in it: the PyO3 bridge
+//! [`StrategyCallbacks`], so this module has no Python in it: the `PyO3` bridge
 //! implements the trait with Python callbacks, tests implement it in Rust.
 
 use super::queue::EventQueue;
@@ -64,6 +64,8 @@ pub enum RunError<E> {
 pub struct RunSpec {
     /// Strategy name (for the summary).
     pub strategy_name: String,
+    /// The name as error messages show it (Python's `repr`, e.g. `'noop'`).
+    pub strategy_label: String,
     /// Subscribed series; the first is primary and names the execution timeframe.
     pub subscriptions: Vec<SeriesKey>,
     /// Indicator requests.
@@ -91,8 +93,8 @@ pub fn run<S: StrategyCallbacks>(
 ) -> Result<TraceData, RunError<S::Error>> {
     let Some(&primary) = spec.subscriptions.first() else {
         return Err(RunError::Config(format!(
-            "strategy {:?} subscribes to nothing",
-            spec.strategy_name
+            "strategy {} subscribes to nothing",
+            spec.strategy_label
         )));
     };
     let exec_tf = primary.0;
@@ -109,12 +111,20 @@ pub fn run<S: StrategyCallbacks>(
     }
     if !has_bid && !has_ask {
         return Err(RunError::Config(format!(
-            "strategy {:?}: execution timeframe {} not in stream {}",
-            spec.strategy_name, exec_tf, spec.source
+            "strategy {}: execution timeframe {} not in stream {}",
+            spec.strategy_label, exec_tf, spec.source
         )));
     }
-    let buy_pt = if has_ask { PriceType::Ask } else { PriceType::Bid };
-    let sell_pt = if has_bid { PriceType::Bid } else { PriceType::Ask };
+    let buy_pt = if has_ask {
+        PriceType::Ask
+    } else {
+        PriceType::Bid
+    };
+    let sell_pt = if has_bid {
+        PriceType::Bid
+    } else {
+        PriceType::Ask
+    };
 
     let mut cache = IndicatorCache::new(&spec.indicators)
         .map_err(|e| RunError::Config(e.message().to_string()))?;

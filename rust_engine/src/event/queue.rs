@@ -60,7 +60,11 @@ impl CandleColumns<'_> {
     /// The canonical sort key of row `row`.
     #[must_use]
     pub fn sort_key(&self, row: usize) -> (i64, Timeframe, PriceType) {
-        (self.timestamp[row], self.timeframe[row], self.price_type[row])
+        (
+            self.timestamp[row],
+            self.timeframe[row],
+            self.price_type[row],
+        )
     }
 
     /// `None` when rows are already in canonical order, else the stable permutation
@@ -138,6 +142,7 @@ impl Iterator for EventQueue<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bit-exact comparisons are the point of these tests
 mod tests {
     use super::*;
 
@@ -145,7 +150,12 @@ mod tests {
     fn sorts_stably_and_yields_every_event() {
         let ts = [120, 60, 60, 60];
         let tf = [Timeframe::M1, Timeframe::M5, Timeframe::M1, Timeframe::M1];
-        let pt = [PriceType::Bid, PriceType::Bid, PriceType::Ask, PriceType::Bid];
+        let pt = [
+            PriceType::Bid,
+            PriceType::Bid,
+            PriceType::Ask,
+            PriceType::Bid,
+        ];
         let v = [1.0, 2.0, 3.0, 4.0];
         let cols = CandleColumns {
             timestamp: &ts,

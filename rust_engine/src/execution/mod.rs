@@ -433,21 +433,13 @@ impl ExecutionSimulator {
                     price + slip // port: same order
                 };
             }
-            self.book_exit(
-                portfolio,
-                event_index,
-                candle,
-                0,
-                idx,
-                price,
-                slip,
-                reason,
-            );
+            self.book_exit(portfolio, event_index, candle, 0, idx, price, slip, reason);
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bit-exact comparisons are the point of these tests
 mod tests {
     use super::*;
     use crate::event::types::Timeframe;
@@ -497,7 +489,11 @@ mod tests {
         assert!(sim.fills.is_empty());
         sim.on_execution_bar(&mut pf, 3, &candle(120, PriceType::Ask, 1.1, 1.3, 1.0, 1.2));
         assert_eq!(sim.fills[0].fill_price, 1.1 + 0.01);
-        sim.on_execution_bar(&mut pf, 4, &candle(180, PriceType::Bid, 1.0, 1.05, 0.5, 0.6));
+        sim.on_execution_bar(
+            &mut pf,
+            4,
+            &candle(180, PriceType::Bid, 1.0, 1.05, 0.5, 0.6),
+        );
         assert_eq!(sim.fills[1].reason, "sl");
         assert_eq!(sim.fills[1].fill_price, 0.75 - 0.01);
         assert_eq!(pf.trades.len(), 1);
@@ -515,7 +511,11 @@ mod tests {
         assert_eq!(sim.fills[1].fill_price, 0.8);
         sim.push_order(entry(Side::Short, 120, Some(1.2), Some(0.9)));
         sim.on_execution_bar(&mut pf, 3, &candle(180, PriceType::Bid, 1.0, 1.0, 1.0, 1.0));
-        sim.on_execution_bar(&mut pf, 4, &candle(240, PriceType::Ask, 0.8, 0.85, 0.7, 0.8));
+        sim.on_execution_bar(
+            &mut pf,
+            4,
+            &candle(240, PriceType::Ask, 0.8, 0.85, 0.7, 0.8),
+        );
         assert_eq!(sim.fills[3].reason, "tp");
         assert_eq!(sim.fills[3].fill_price, 0.8);
     }

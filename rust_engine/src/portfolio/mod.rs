@@ -200,7 +200,8 @@ impl Portfolio {
             self.peak_equity = self.equity;
         }
         if self.peak_equity > 0.0 {
-            self.drawdown = (self.peak_equity - self.equity) / self.peak_equity; // port: same order
+            self.drawdown = (self.peak_equity - self.equity) / self.peak_equity;
+        // port: same order
         } else {
             self.drawdown = 0.0;
         }
@@ -272,6 +273,7 @@ pub fn sharpe_ratio(equity_samples: &[f64], bar_seconds: i64) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bit-exact comparisons are the point of these tests
 mod tests {
     use super::*;
 

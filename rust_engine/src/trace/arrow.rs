@@ -140,9 +140,8 @@ pub fn events_batch(e: &EventColumns) -> Result<RecordBatch, ArrowError> {
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
 pub fn fills_batch(fills: &[Fill]) -> Result<RecordBatch, ArrowError> {
-    let ints = |f: fn(&Fill) -> i64| -> ArrayRef {
-        Arc::new(fills.iter().map(f).collect::<Int64Array>())
-    };
+    let ints =
+        |f: fn(&Fill) -> i64| -> ArrayRef { Arc::new(fills.iter().map(f).collect::<Int64Array>()) };
     let floats = |f: fn(&Fill) -> f64| -> ArrayRef {
         Arc::new(fills.iter().map(f).collect::<Float64Array>())
     };
