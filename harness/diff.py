@@ -146,9 +146,7 @@ def diff_tables(name: str, control: pa.Table, candidate: pa.Table) -> TableDiff:
     common = [n for n in control.column_names if n in cb]
     for n in common:
         if ca[n].type != cb[n].type:
-            result.schema_differences.append(
-                f"column {n!r}: type {ca[n].type} vs {cb[n].type}"
-            )
+            result.schema_differences.append(f"column {n!r}: type {ca[n].type} vs {cb[n].type}")
     rows = min(control.num_rows, candidate.num_rows)
     any_row = np.zeros(rows, dtype=np.bool_)
     masks: dict[str, BoolArray] = {}

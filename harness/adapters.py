@@ -1,0 +1,93 @@
+"""Engine adapters: anything that maps (stream, strategy, params, seed) to a Trace.
+
+Built-in adapters: ``legacy`` (the pure-Python reference engine) and ``rust``
+(``omega_rust``, Strategy B). A team plugs in its own engine through the
+``omega_migrate.engines`` entry-point group or a ``module:attribute`` spec; the
+attribute is an :class:`EngineAdapter` instance or a zero-argument factory.
+See ``docs/harness.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from legacy_py.engine import run_python
+from legacy_py.errors import ConfigError
+from legacy_py.loader import CandleStream
+from legacy_py.strategies import make_strategy
+from legacy_py.trace import Trace
+
+ENTRY_POINT_GROUP = "omega_migrate.engines"
+
+
+@runtime_checkable
+class EngineAdapter(Protocol):
+    """One engine under test."""
+
+    name: str
+
+    def run(
+        self, stream: CandleStream, strategy: str, params: Mapping[str, Any], seed: int
+    ) -> Trace:
+        """Run registered strategy ``strategy`` with ``params`` over ``stream``."""
+        ...
+
+
+class LegacyAdapter:
+    """The legacy pure-Python engine: the control."""
+
+    name = "legacy"
+
+    def run(
+        self, stream: CandleStream, strategy: str, params: Mapping[str, Any], seed: int
+    ) -> Trace:
+        strat, cfg = make_strategy(strategy, params, stream)
+        return run_python(stream, strat, cfg, seed, params)
+
+
+class RustAdapter:
+    """The Rust event loop with Python callbacks (Strategy B)."""
+
+    name = "rust"
+
+    def run(
+        self, stream: CandleStream, strategy: str, params: Mapping[str, Any], seed: int
+    ) -> Trace:
+        from omega_rust import run_rust
+
+        strat, cfg = make_strategy(strategy, params, stream)
+        return run_rust(stream, strat, cfg, seed, params)
+
+
+BUILTIN: dict[str, Callable[[], EngineAdapter]] = {
+    "legacy": LegacyAdapter,
+    "rust": RustAdapter,
+}
+
+
+def _instantiate(obj: Any, spec: str) -> EngineAdapter:
+    adapter = obj() if isinstance(obj, type) or not hasattr(obj, "run") else obj
+    if not isinstance(adapter, EngineAdapter):
+        raise ConfigError(f"engine {spec!r} is not an EngineAdapter (needs .name and .run)")
+    return adapter
+
+
+def get_adapter(spec: str) -> EngineAdapter:
+    """Resolve an engine name: built-in, entry point, or ``module:attribute``."""
+    if spec in BUILTIN:
+        return BUILTIN[spec]()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == spec:
+            return _instantiate(ep.load(), spec)
+    if ":" in spec:
+        module, _, attr = spec.partition(":")
+        try:
+            obj = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot load engine {spec!r}: {exc}") from None
+        return _instantiate(obj, spec)
+    known = sorted(BUILTIN) + sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    raise ConfigError(f"unknown engine {spec!r}; known: {', '.join(known)} or module:attr")
