@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from legacy_py.config import EngineConfig
@@ -29,6 +29,7 @@ from legacy_py.types import (
     PRICE_TYPES,
     TIMEFRAME_SECONDS,
     Candle,
+    IndicatorRequest,
     SignalType,
     Strategy,
     StrategySignal,
@@ -55,7 +56,9 @@ def _check_price(value: object, field: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StrategyTypeError(f"{where}: {field} must be float or None, got {type(value).__name__}")
+        raise StrategyTypeError(
+            f"{where}: {field} must be float or None, got {type(value).__name__}"
+        )
     result = float(value)
     if not math.isfinite(result) or result <= 0.0:
         raise StrategyError(f"{where}: {field} must be a finite positive price, got {value!r}")
@@ -106,30 +109,53 @@ def checked_subscriptions(strategy: Strategy) -> list[tuple[str, str]]:
     return subs
 
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def check_seed(seed: object) -> int:
+    """A run's seed must be an int in the int64 range (it is stored as int64)."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"seed must be an int, got {seed!r}")
+    if not INT64_MIN <= seed <= INT64_MAX:
+        raise ConfigError(f"seed {seed} is outside the int64 range")
+    return seed
+
+
 def run_python(
     stream: CandleStream,
     strategy: Strategy,
     config: EngineConfig | None = None,
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
+    *,
+    cache_factory: Callable[[list[IndicatorRequest]], IndicatorCache] = IndicatorCache,
+    sim_factory: Callable[..., ExecutionSimulator] = ExecutionSimulator,
 ) -> Trace:
-    """Run the legacy engine over ``stream`` and return its :class:`Trace`."""
+    """Run the legacy engine over ``stream`` and return its :class:`Trace`.
+
+    ``cache_factory`` and ``sim_factory`` exist for the harness's planted-divergence
+    tests (a candidate engine that differs in one component); production code never
+    passes them.
+    """
     cfg = config if config is not None else EngineConfig()
+    check_seed(seed)
     subs = checked_subscriptions(strategy)
     subscribed = frozenset(subs)
     primary = subs[0]
     exec_tf = primary[0]
-    cache = IndicatorCache(list(strategy.indicators()))
+    cache = cache_factory(list(strategy.indicators()))
     present = {c.price_type for c in stream.candles if c.timeframe == exec_tf}
     if not present:
         raise ConfigError(
-            f"strategy {strategy.name!r}: execution timeframe {exec_tf} not in stream {stream.source}"
+            f"strategy {strategy.name!r}: execution timeframe {exec_tf} "
+            f"not in stream {stream.source}"
         )
     buy_pt = "ask" if "ask" in present else "bid"
     sell_pt = "bid" if "bid" in present else "ask"
 
     portfolio = Portfolio(cfg.initial_cash, stream.instrument.contract_size)
-    sim = ExecutionSimulator(cfg, portfolio, seed, buy_pt, sell_pt)
+    sim = sim_factory(cfg, portfolio, seed, buy_pt, sell_pt)
     builder = TraceBuilder(cache.output_names)
     name = strategy.name
     samples: list[float] = []

@@ -49,7 +49,11 @@ class BaseStrategy:
         merged = {**self.DEFAULTS, **given}
         for key, default in self.DEFAULTS.items():
             value = merged[key]
-            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            if (
+                isinstance(default, float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
                 merged[key] = float(value)
                 value = merged[key]
             if type(value) is not type(default):
@@ -224,8 +228,10 @@ class DonchianBreakout(BaseStrategy):
             return None
         stop = self.p_float("sl_atr") * atr
         if candle.close > prev_hi:
+            if candle.close - stop <= 0.0:  # a long stop must stay a positive price
+                return None
             return StrategySignal(SignalType.LONG, stop_loss=candle.close - stop)
-        if candle.close < prev_lo and candle.close - stop > 0.0:
+        if candle.close < prev_lo:
             return StrategySignal(SignalType.SHORT, stop_loss=candle.close + stop)
         return None
 

@@ -124,8 +124,10 @@ def events_schema(indicator_names: Sequence[str]) -> pa.Schema:
 def _encode_column(arr: pa.Array) -> bytes:
     """Canonical bytes of one column: validity bitmap, then values (see trace_schema.md)."""
     n = len(arr)
-    valid = np.ones(n, dtype=np.bool_) if arr.null_count == 0 else (
-        np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    valid = (
+        np.ones(n, dtype=np.bool_)
+        if arr.null_count == 0
+        else (np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_))
     )
     out = [struct.pack("<q", n), np.packbits(valid, bitorder="little").tobytes()]
     t = arr.type

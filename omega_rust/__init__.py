@@ -12,13 +12,13 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
 from legacy_py.arrow_schemas import instrument_metadata
 from legacy_py.config import EngineConfig
-from legacy_py.engine import checked_subscriptions
+from legacy_py.engine import check_seed, checked_subscriptions
 from legacy_py.indicators import IndicatorCache
 from legacy_py.loader import IPC_SUFFIXES, CandleStream, read_table, stream_to_table
 from legacy_py.trace import Trace
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: What :func:`run_rust` accepts as a stream.
-StreamSource = CandleStream | pa.Table | pa.RecordBatchReader | str | os.PathLike[str]
+StreamSource: TypeAlias = "CandleStream | pa.Table | pa.RecordBatchReader | str | os.PathLike[str]"
 
 
 def _native_source(stream: StreamSource) -> tuple[Any, str]:
@@ -74,6 +74,7 @@ def run_rust(
 ) -> Trace:
     """Run ``strategy`` over ``stream`` in the Rust event loop and return its trace."""
     cfg = config if config is not None else EngineConfig()
+    check_seed(seed)
     subs = checked_subscriptions(strategy)
     requests = list(strategy.indicators())
     IndicatorCache(requests)  # the legacy engine's ConfigError for bad specs, before any work

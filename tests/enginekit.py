@@ -17,9 +17,7 @@ from legacy_py.types import (
 MIN = 60_000_000  # one minute in µs
 
 
-def bar(
-    minute: int, pt: str, o: float, h: float, lo: float, c: float, tf: str = "M1"
-) -> Candle:
+def bar(minute: int, pt: str, o: float, h: float, lo: float, c: float, tf: str = "M1") -> Candle:
     """A candle closing at ``minute`` minutes."""
     return Candle(minute * MIN, tf, pt, o, h, lo, c, 100.0)
 

@@ -27,9 +27,7 @@ def three_bars() -> list:  # type: ignore[type-arg]
 
 
 def test_market_entry_next_ask_open_then_stop_loss_with_slippage() -> None:
-    cfg = EngineConfig(
-        initial_cash=1000.0, units=2.0, slippage_fixed=0.01, commission_rate=0.001
-    )
+    cfg = EngineConfig(initial_cash=1000.0, units=2.0, slippage_fixed=0.01, commission_rate=0.001)
     strat = Scripted({1: StrategySignal(LONG, stop_loss=0.75, take_profit=2.0)})
     trace = run_python(stream(three_bars()), strat, cfg, seed=1)
     fills = trace.fills.to_pylist()
@@ -103,12 +101,16 @@ def test_limit_entry_fills_at_limit_or_open_and_expires() -> None:
     assert [(x["event_index"], x["fill_price"], x["slippage"]) for x in f] == [(5, 0.8, 0.0)]
     # range touches the limit: fill at the limit
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 1.0, 0.85, 1.0)
-    t = run_python(stream(bars), Scripted({1: StrategySignal(LONG, entry_price=0.9)}), EngineConfig())
+    t = run_python(
+        stream(bars), Scripted({1: StrategySignal(LONG, entry_price=0.9)}), EngineConfig()
+    )
     assert t.fills.column("fill_price").to_pylist() == [0.9]
     # never reached: cancelled after limit_ttl ask bars
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 1.0, 1.0, 1.0) + pair(3, 1.0, 1.0, 1.0, 1.0)
     t = run_python(
-        stream(bars), Scripted({1: StrategySignal(LONG, entry_price=0.5)}), EngineConfig(limit_ttl=2)
+        stream(bars),
+        Scripted({1: StrategySignal(LONG, entry_price=0.5)}),
+        EngineConfig(limit_ttl=2),
     )
     assert t.fills.num_rows == 0
     assert t.summary_dict()["cancelled_orders"] == 1
@@ -117,10 +119,14 @@ def test_limit_entry_fills_at_limit_or_open_and_expires() -> None:
 
 def test_sell_limit() -> None:
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 1.15, 0.9, 1.0)
-    t = run_python(stream(bars), Scripted({1: StrategySignal(SHORT, entry_price=1.1)}), EngineConfig())
+    t = run_python(
+        stream(bars), Scripted({1: StrategySignal(SHORT, entry_price=1.1)}), EngineConfig()
+    )
     assert t.fills.column("fill_price").to_pylist() == [1.1]
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.2, 1.25, 0.9, 1.0)
-    t = run_python(stream(bars), Scripted({1: StrategySignal(SHORT, entry_price=1.1)}), EngineConfig())
+    t = run_python(
+        stream(bars), Scripted({1: StrategySignal(SHORT, entry_price=1.1)}), EngineConfig()
+    )
     assert t.fills.column("fill_price").to_pylist() == [1.2]
 
 
@@ -210,19 +216,28 @@ def test_indicators_reach_strategy_and_trace() -> None:
     )
     t = run_python(stream(bars), strat, EngineConfig())
     assert seen == [None, 1.5, 2.5, 3.5]
-    assert t.events.column("ind_M1_bid_sma_2").to_pylist() == [None, None, 1.5, 1.5, 2.5, 2.5, 3.5, 3.5]
+    assert t.events.column("ind_M1_bid_sma_2").to_pylist() == [
+        None,
+        None,
+        1.5,
+        1.5,
+        2.5,
+        2.5,
+        3.5,
+        3.5,
+    ]
 
 
 def test_strategy_exception_keeps_type_traceback_and_gets_note() -> None:
-    class Boom(Exception):
+    class BoomError(Exception):
         pass
 
     def explode(c: object, ind: object) -> None:
         if getattr(c, "timestamp", 0) == 2 * MIN:
-            raise Boom("kaput")
+            raise BoomError("kaput")
 
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 1.0, 1.0, 1.0)
-    with pytest.raises(Boom, match="kaput") as info:
+    with pytest.raises(BoomError, match="kaput") as info:
         run_python(stream(bars), Scripted(on_call=explode), EngineConfig())
     assert any("at event 2" in n for n in info.value.__notes__)
     assert info.tb is not None and "explode" in str(info.traceback[-1].name)
@@ -245,7 +260,7 @@ def test_wrong_return_types_raise_type_error() -> None:
 
 def test_validate_signal_fields() -> None:
     assert validate_signal(None, "s", 0) is None
-    s = validate_signal(StrategySignal(LONG, entry_price=2), "s", 0)  # type: ignore[arg-type]
+    s = validate_signal(StrategySignal(LONG, entry_price=2), "s", 0)
     assert s is not None and type(s.entry_price) is float
     with pytest.raises(StrategyError, match="finite positive"):
         validate_signal(StrategySignal(LONG, stop_loss=float("nan")), "s", 0)
@@ -302,7 +317,7 @@ def test_config_validation() -> None:
     with pytest.raises(ConfigError):
         EngineConfig(max_positions=0)
     with pytest.raises(ConfigError):
-        EngineConfig(initial_cash=1)  # type: ignore[arg-type]
+        EngineConfig(initial_cash=1)
     with pytest.raises(ConfigError):
         EngineConfig(risk_pct=2.0)
     with pytest.raises(ConfigError):

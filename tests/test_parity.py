@@ -86,14 +86,14 @@ def test_seed_and_params_change_rust_trace_like_legacy() -> None:
         assert_same(run_python(s, a, cfg, seed), omega_rust.run_rust(s, b, cfg, seed))
 
 
-class Boom(Exception):
+class BoomError(Exception):
     pass
 
 
 def _explode_at(minute: int):  # type: ignore[no-untyped-def]
     def on_call(candle, indicators):  # type: ignore[no-untyped-def]
         if candle.timestamp == minute * MIN:
-            raise Boom(f"kaput at {minute}")
+            raise BoomError(f"kaput at {minute}")
         return None
 
     return on_call
@@ -103,7 +103,7 @@ def test_strategy_exception_same_type_message_note_and_traceback() -> None:
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 1.0, 1.0, 1.0) + pair(3, 1.0, 1.0, 1.0, 1.0)
     excs = []
     for runner in (run_python, omega_rust.run_rust):
-        with pytest.raises(Boom) as info:
+        with pytest.raises(BoomError) as info:
             runner(stream(bars), Scripted(on_call=_explode_at(2)), EngineConfig())
         excs.append(info)
     legacy, rust = excs
@@ -134,24 +134,24 @@ def test_wrong_return_types_same_error() -> None:
         def check_exit(self, position, candle, indicators):  # type: ignore[no-untyped-def]
             return 1
 
-    msgs = []
+    texts: list[str] = []
     for runner in (run_python, omega_rust.run_rust):
         with pytest.raises(StrategyTypeError) as info2:
             runner(stream(bars), BadExit({1: StrategySignal(SignalType.LONG)}), EngineConfig())
-        msgs.append(str(info2.value))
-    assert msgs[0] == msgs[1]
+        texts.append(str(info2.value))
+    assert texts[0] == texts[1]
 
 
 def test_int_prices_are_normalised_like_legacy() -> None:
     bars = pair(1, 1.0, 1.0, 1.0, 1.0) + pair(2, 1.0, 2.0, 0.5, 1.0) + pair(3, 1.0, 1.0, 1.0, 1.0)
-    sig = StrategySignal(SignalType.LONG, stop_loss=0, take_profit=2)  # type: ignore[arg-type]
+    sig = StrategySignal(SignalType.LONG, stop_loss=0, take_profit=2)
     strat = Scripted(on_call=lambda c, i: sig if c.timestamp == MIN else None)
     with pytest.raises(Exception) as a:
         run_python(stream(bars), strat, EngineConfig())
     with pytest.raises(Exception) as b:
         omega_rust.run_rust(stream(bars), strat, EngineConfig())
     assert (type(a.value), str(a.value)) == (type(b.value), str(b.value))
-    sig2 = StrategySignal(SignalType.LONG, stop_loss=1, take_profit=3)  # type: ignore[arg-type]
+    sig2 = StrategySignal(SignalType.LONG, stop_loss=1, take_profit=3)
     strat2 = Scripted(on_call=lambda c, i: sig2 if c.timestamp == MIN else None)
     bars2 = pair(1, 2.0, 2.0, 2.0, 2.0) + pair(2, 2.0, 2.5, 1.5, 2.0)
     assert_same(
@@ -201,7 +201,7 @@ def test_strategy_sees_same_objects() -> None:
 
         class Exits(Scripted):
             def check_exit(self, position, candle, indicators):  # type: ignore[no-untyped-def]
-                attrs[self.label].append(
+                attrs[getattr(self, "label")].append(  # noqa: B009
                     (
                         position.position_id,
                         position.side,
@@ -216,7 +216,7 @@ def test_strategy_sees_same_objects() -> None:
                 return False
 
         ex = Exits(on_call=grab)
-        ex.label = label  # type: ignore[attr-defined]
+        setattr(ex, "label", label)  # noqa: B010
         runner(stream(bars), ex, EngineConfig())
     assert attrs["legacy"] == attrs["rust"]
     assert len(attrs["rust"]) == 4
