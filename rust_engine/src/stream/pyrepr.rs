@@ -94,7 +94,7 @@ fn shortest_digits(x: f64) -> (String, i32) {
     if digits.as_bytes()[k - 1] % 2 == 0 {
         return (digits, exp);
     }
-    let (fine, fine_exp) = sci_parts(&format!("{:.*e}", k, x));
+    let (fine, fine_exp) = sci_parts(&format!("{x:.k$e}"));
     if !fine.ends_with('5') {
         return (digits, exp);
     }

@@ -5,6 +5,7 @@
 #![allow(clippy::unreadable_literal)]
 
 /// `(f64 bits, repr(x))`.
+#[rustfmt::skip]
 pub(super) static FLOAT_REPR: &[(u64, &str)] = &[
     (0x0000000000000000, "0.0"),
     (0x8000000000000000, "-0.0"),
@@ -1337,6 +1338,7 @@ pub(super) static FLOAT_REPR: &[(u64, &str)] = &[
 ];
 
 /// `(s, repr(s))`.
+#[rustfmt::skip]
 pub(super) static STR_REPR: &[(&str, &str)] = &[
     ("", "''"),
     ("M1", "'M1'"),
@@ -2490,6 +2492,7 @@ pub(super) static STR_REPR: &[(&str, &str)] = &[
 ];
 
 /// `(s, float(s) bits or None on ValueError)`.
+#[rustfmt::skip]
 pub(super) static PARSE_FLOAT: &[(&str, Option<u64>)] = &[
     ("1.0", Some(0x3ff0000000000000)),
     (" 1.0 ", Some(0x3ff0000000000000)),

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use arrow_array::types::{Int32Type, Int8Type, UInt16Type};
 use arrow_array::{
-    ArrayRef, BooleanArray, DictionaryArray, Float16Array, Float32Array, Float64Array,
-    Array, Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, NullArray, RecordBatch, StringArray,
-    UInt64Array, UInt8Array,
+    Array, ArrayRef, BooleanArray, DictionaryArray, Float16Array, Float32Array, Float64Array,
+    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, NullArray, RecordBatch,
+    StringArray, UInt64Array, UInt8Array,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit, UnionFields, UnionMode};
 
@@ -54,12 +54,14 @@ impl Row {
         self.v[k] = x;
         self
     }
-    fn ask(self, d: f64) -> Self {
-        let [o, h, l, c, v] = self.v;
-        let up = |x: Option<f64>| x.map(|x| x + d);
+    fn ask(self, spread: f64) -> Self {
+        let mut v = self.v;
+        for x in &mut v[..4] {
+            *x = x.map(|x| x + spread);
+        }
         Row {
             pt: Some("ask"),
-            v: [up(o), up(h), up(l), up(c), v],
+            v,
             ..self
         }
     }
@@ -107,12 +109,22 @@ fn batch(rows: &[Row]) -> RecordBatch {
 }
 
 /// `rows` with column `name` replaced.
-fn with_column(rows: &[Row], name: &'static str, array: ArrayRef) -> RecordBatch {
+fn with_column(rows: &[Row], name: &'static str, array: &ArrayRef) -> RecordBatch {
     let cols = arrays(rows)
         .into_iter()
-        .map(|(n, a)| if n == name { (n, Arc::clone(&array)) } else { (n, a) })
+        .map(|(n, a)| {
+            if n == name {
+                (n, Arc::clone(array))
+            } else {
+                (n, a)
+            }
+        })
         .collect();
     batch_of(cols)
+}
+
+fn arc(array: impl arrow_array::Array + 'static) -> ArrayRef {
+    Arc::new(array)
 }
 
 fn run(batches: &[RecordBatch], sorted: bool) -> Result<ValidatedStream, StreamError> {
@@ -232,7 +244,7 @@ fn type_errors_name_the_pyarrow_type() {
     ];
     for (name, array, text) in cases {
         expect_batches(
-            &[with_column(&rows, name, array)],
+            &[with_column(&rows, name, &array)],
             false,
             StreamErrorKind::Schema,
             text,
@@ -245,7 +257,7 @@ fn unsafe_integer_casts() {
     let rows = good(3);
     let ts = UInt64Array::from(vec![None, Some(1u64 << 63), Some(u64::MAX)]);
     expect_batches(
-        &[with_column(&rows, "timestamp", Arc::new(ts))],
+        &[with_column(&rows, "timestamp", &arc(ts))],
         false,
         StreamErrorKind::Schema,
         "field 'timestamp': column type uint64 does not cast safely to int64: ArrowInvalid: \
@@ -253,7 +265,7 @@ fn unsafe_integer_casts() {
     );
     let high = Int64Array::from(vec![Some(2), None, Some(-(1i64 << 53) - 1)]);
     expect_batches(
-        &[with_column(&rows, "high", Arc::new(high))],
+        &[with_column(&rows, "high", &arc(high))],
         false,
         StreamErrorKind::Schema,
         "field 'high': column type int64 does not cast safely to double: ArrowInvalid: \
@@ -261,7 +273,7 @@ fn unsafe_integer_casts() {
     );
     // A safe uint64 column (<= 2^53) is accepted as far as phase 1 goes.
     let low = UInt64Array::from(vec![1u64 << 53, 1, 1]);
-    let e = err(&[with_column(&rows, "low", Arc::new(low))], false);
+    let e = err(&[with_column(&rows, "low", &arc(low))], false);
     assert_eq!(e.kind, StreamErrorKind::Ohlc);
     assert_eq!(e.row, Some(0));
 }
@@ -336,7 +348,12 @@ fn metadata_errors_and_defaults() {
         symbol: "X".to_owned(),
         ..Instrument::default()
     };
-    let s = validate_batches_with(bad.schema_ref(), &[bad.clone()], false, Some(meta.clone()));
+    let s = validate_batches_with(
+        bad.schema_ref(),
+        std::slice::from_ref(&bad),
+        false,
+        Some(meta.clone()),
+    );
     assert_eq!(s.unwrap().instrument, meta);
 }
 
@@ -369,7 +386,10 @@ fn empty_streams() {
     expect(&[], StreamErrorKind::Empty, "stream has no rows");
     let schema = batch(&[]).schema();
     let e = validate_batches(&schema, &[], false).unwrap_err();
-    assert_eq!((e.kind, e.row, e.field.as_deref()), (StreamErrorKind::Empty, None, None));
+    assert_eq!(
+        (e.kind, e.row, e.field.as_deref()),
+        (StreamErrorKind::Empty, None, None)
+    );
     assert_eq!(e.to_string(), "stream has no rows");
 }
 
@@ -400,14 +420,14 @@ fn nulls_in_column_order() {
         Arc::new(StringArray::from(vec![Some("M1"), None])),
     );
     expect_batches(
-        &[with_column(&rows, "timeframe", Arc::new(tf))],
+        &[with_column(&rows, "timeframe", &arc(tf))],
         false,
         StreamErrorKind::Null,
         "row 1, field 'timeframe': null value in column 'timeframe'",
     );
     // The null type.
     expect_batches(
-        &[with_column(&rows, "close", Arc::new(NullArray::new(3)))],
+        &[with_column(&rows, "close", &arc(NullArray::new(3)))],
         false,
         StreamErrorKind::Null,
         "row 0, field 'close': null value in column 'close'",
@@ -435,7 +455,7 @@ fn unknown_keys() {
         Arc::new(LargeStringArray::from(vec!["A\tsk\u{e9}", "bid"])),
     );
     expect_batches(
-        &[with_column(&rows, "price_type", Arc::new(pt))],
+        &[with_column(&rows, "price_type", &arc(pt))],
         false,
         StreamErrorKind::UnknownKey,
         "row 2, field 'price_type': unknown price_type 'A\\tsk\u{e9}'; expected one of \
@@ -484,7 +504,11 @@ fn ohlc_checks() {
         "row 0, field 'low': low 1.05 > min(open, close) 1.0",
     );
     expect(
-        &[row(1).val(0, Some(1e-5)).val(3, Some(1.2e-5)).val(2, Some(1e-5)).val(1, Some(1.1e-5))],
+        &[row(1)
+            .val(0, Some(1e-5))
+            .val(3, Some(1.2e-5))
+            .val(2, Some(1e-5))
+            .val(1, Some(1.1e-5))],
         StreamErrorKind::Ohlc,
         "row 0, field 'high': high 1.1e-05 < max(open, close) 1.2e-05",
     );
@@ -523,7 +547,7 @@ fn converted_columns_and_multi_batch_rows() {
     let b = with_column(
         &rows,
         "open",
-        Arc::new(Float32Array::from(vec![1.0f32, 0.1, 1.0])),
+        &arc(Float32Array::from(vec![1.0f32, 0.1, 1.0])),
     );
     expect_batches(
         &[b],
@@ -534,7 +558,7 @@ fn converted_columns_and_multi_batch_rows() {
     let b = with_column(
         &rows,
         "volume",
-        Arc::new(Float16Array::from(vec![
+        &arc(Float16Array::from(vec![
             half_f16(1.0),
             half_f16(-1.5),
             half_f16(2.0),
@@ -546,7 +570,7 @@ fn converted_columns_and_multi_batch_rows() {
         StreamErrorKind::NegativeVolume,
         "row 1, field 'volume': volume -1.5 < 0",
     );
-    let b = with_column(&rows, "high", Arc::new(UInt8Array::from(vec![2, 1, 2])));
+    let b = with_column(&rows, "high", &arc(UInt8Array::from(vec![2, 1, 2])));
     expect_batches(
         &[b],
         false,
@@ -563,7 +587,9 @@ fn converted_columns_and_multi_batch_rows() {
     );
 }
 
-fn half_f16(x: f32) -> <arrow_array::types::Float16Type as arrow_array::ArrowPrimitiveType>::Native {
+fn half_f16(
+    x: f32,
+) -> <arrow_array::types::Float16Type as arrow_array::ArrowPrimitiveType>::Native {
     <arrow_array::types::Float16Type as arrow_array::ArrowPrimitiveType>::Native::from_f32(x)
 }
 
@@ -586,11 +612,7 @@ fn duplicates_report_lowest_second_occurrence() {
         "row 1, field 'timestamp': duplicate event (timestamp=180000000, timeframe='M1', \
          price_type='bid'); first occurrence at row 0",
     );
-    let rows = [
-        row(-1).tf(Some("H4")),
-        row(2),
-        row(-1).tf(Some("H4")),
-    ];
+    let rows = [row(-1).tf(Some("H4")), row(2), row(-1).tf(Some("H4"))];
     expect(
         &rows,
         StreamErrorKind::Duplicate,
@@ -668,10 +690,7 @@ fn valid_shuffled_stream_and_canonical_order() {
     assert!(!s.is_empty());
     let cols = s.columns();
     assert_eq!(s.canonical_order(), Some(&[5, 3, 2, 0, 4, 1][..]));
-    assert_eq!(
-        cols.canonical_permutation().as_deref(),
-        s.canonical_order()
-    );
+    assert_eq!(cols.canonical_permutation().as_deref(), s.canonical_order());
     assert_eq!(cols.timeframe[1], Timeframe::M5);
     assert_eq!(cols.price_type[0], PriceType::Ask);
     assert!((cols.open[0] - 1.01).abs() < 1e-12);
@@ -687,11 +706,7 @@ fn single_batch_float64_and_int64_are_zero_copy() {
     let b = batch(&good(4));
     let s = run(std::slice::from_ref(&b), false).unwrap();
     let cols = s.columns();
-    let open = b
-        .column(3)
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap();
+    let open = b.column(3).as_any().downcast_ref::<Float64Array>().unwrap();
     let ts = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
     assert_eq!(cols.open.as_ptr(), open.values().as_ptr());
     assert_eq!(cols.timestamp.as_ptr(), ts.values().as_ptr());
@@ -706,7 +721,7 @@ fn single_batch_float64_and_int64_are_zero_copy() {
 #[test]
 fn integer_and_dictionary_columns_convert() {
     let rows = good(3);
-    let b = with_column(&rows, "timestamp", Arc::new(Int16Array::from(vec![1, 2, 3])));
+    let b = with_column(&rows, "timestamp", &arc(Int16Array::from(vec![1, 2, 3])));
     let tf = DictionaryArray::<Int32Type>::new(
         Int32Array::from(vec![1, 1, 0]),
         Arc::new(StringArray::from(vec!["H1", "M1"])),
@@ -728,22 +743,47 @@ fn integer_and_dictionary_columns_convert() {
         b.columns()
             .iter()
             .enumerate()
-            .map(|(i, a)| if i == 1 { Arc::new(tf.clone()) as ArrayRef } else { Arc::clone(a) })
+            .map(|(i, a)| {
+                if i == 1 {
+                    Arc::new(tf.clone()) as ArrayRef
+                } else {
+                    Arc::clone(a)
+                }
+            })
             .collect(),
     )
     .unwrap();
     let s = run(&[b], false).unwrap();
     let cols = s.columns();
     assert_eq!(cols.timestamp, &[1, 2, 3]);
-    assert_eq!(cols.timeframe, &[Timeframe::M1, Timeframe::M1, Timeframe::H1]);
+    assert_eq!(
+        cols.timeframe,
+        &[Timeframe::M1, Timeframe::M1, Timeframe::H1]
+    );
 }
 
 // --------------------------------------------------------------- IPC reading
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("omega_stream_tests_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A fresh scratch directory for one test, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("omega_stream_tests_{}_{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn write_file(path: &PathBuf, batches: &[RecordBatch]) {
@@ -759,13 +799,14 @@ fn write_file(path: &PathBuf, batches: &[RecordBatch]) {
 fn ipc_file_roundtrip_and_stream_fallback() {
     let b1 = batch(&good(3));
     let b2 = batch(&[row(10), row(11)]);
-    let path = temp_path("roundtrip.arrow");
+    let tmp = TempDir::new("roundtrip");
+    let path = tmp.path("roundtrip.arrow");
     write_file(&path, &[b1.clone(), b2.clone()]);
     let (schema, batches) = read_ipc_file(&path).unwrap();
     assert_eq!(batches, vec![b1.clone(), b2.clone()]);
     assert_eq!(validate_batches(&schema, &batches, true).unwrap().len(), 5);
 
-    let path = temp_path("stream.arrow");
+    let path = tmp.path("stream.arrow");
     let mut bytes = Vec::new();
     {
         let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut bytes, b1.schema_ref()).unwrap();
@@ -780,9 +821,13 @@ fn ipc_file_roundtrip_and_stream_fallback() {
 
 #[test]
 fn unreadable_files_are_schema_errors_without_row() {
-    let missing = temp_path("does_not_exist.arrow");
+    let tmp = TempDir::new("unreadable");
+    let missing = tmp.path("does_not_exist.arrow");
     let e = read_ipc_file(&missing).unwrap_err();
-    assert_eq!((e.kind, e.row, e.field.as_deref()), (StreamErrorKind::Schema, None, None));
+    assert_eq!(
+        (e.kind, e.row, e.field.as_deref()),
+        (StreamErrorKind::Schema, None, None)
+    );
     let quoted = py_str_repr(&missing.to_string_lossy());
     assert_eq!(
         e.detail,
@@ -791,12 +836,16 @@ fn unreadable_files_are_schema_errors_without_row() {
              {quoted}"
         )
     );
-    let dir = temp_path("a_directory.arrow");
+    let dir = tmp.path("a_directory.arrow");
     std::fs::create_dir_all(&dir).unwrap();
     let e = read_ipc_file(&dir).unwrap_err();
-    assert!(e.detail.contains("IsADirectoryError: [Errno 21]"), "{}", e.detail);
+    assert!(
+        e.detail.contains("IsADirectoryError: [Errno 21]"),
+        "{}",
+        e.detail
+    );
 
-    let full = temp_path("full.arrow");
+    let full = tmp.path("full.arrow");
     write_file(&full, &[batch(&good(50))]);
     let bytes = std::fs::read(&full).unwrap();
     for (name, data) in [
@@ -805,10 +854,13 @@ fn unreadable_files_are_schema_errors_without_row() {
         ("truncated.arrow", &bytes[..bytes.len() - 40]),
         ("garbage.arrow", &b"not an arrow file at all"[..]),
     ] {
-        let path = temp_path(name);
+        let path = tmp.path(name);
         std::fs::write(&path, data).unwrap();
         let e = read_ipc_file(&path).unwrap_err();
-        assert_eq!((e.kind, e.row, e.field.as_deref()), (StreamErrorKind::Schema, None, None));
+        assert_eq!(
+            (e.kind, e.row, e.field.as_deref()),
+            (StreamErrorKind::Schema, None, None)
+        );
         assert!(e.detail.starts_with("cannot read '"), "{}", e.detail);
         assert!(!e.detail.contains('\n'), "{}", e.detail);
     }
@@ -861,7 +913,10 @@ fn pyarrow_type_names() {
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
             "timestamp[us, tz=UTC]",
         ),
-        (DataType::Timestamp(TimeUnit::Millisecond, None), "timestamp[ms]"),
+        (
+            DataType::Timestamp(TimeUnit::Millisecond, None),
+            "timestamp[ms]",
+        ),
         (DataType::Date32, "date32[day]"),
         (DataType::Date64, "date64[ms]"),
         (DataType::Time64(TimeUnit::Nanosecond), "time64[ns]"),

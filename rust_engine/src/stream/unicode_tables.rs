@@ -5,6 +5,7 @@
 #![allow(clippy::unreadable_literal)]
 
 /// Inclusive ranges of code points for which `str.isprintable()` is false.
+#[rustfmt::skip]
 pub(super) static NON_PRINTABLE: &[(u32, u32)] = &[
     (0x0000, 0x001F),
     (0x007F, 0x00A0),
@@ -710,6 +711,7 @@ pub(super) static NON_PRINTABLE: &[(u32, u32)] = &[
 ];
 
 /// Code points for which `str.isspace()` is true, ascending.
+#[rustfmt::skip]
 pub(super) static SPACES: &[u32] = &[
     0x0009,
     0x000A,
@@ -743,6 +745,7 @@ pub(super) static SPACES: &[u32] = &[
 ];
 
 /// The digit-zero code point of every run of ten decimal digits (`Nd`), ascending.
+#[rustfmt::skip]
 pub(super) static DECIMAL_ZEROS: &[u32] = &[
     0x0030,
     0x0660,
