@@ -76,7 +76,12 @@ def _instantiate(obj: Any, spec: str) -> EngineAdapter:
 
 
 def get_adapter(spec: str) -> EngineAdapter:
-    """Resolve an engine name: built-in, entry point, or ``module:attribute``."""
+    """Resolve an engine name: built-in, ``planted:KIND[@ARG]`` (see
+    :mod:`harness.planted`), entry point, or ``module:attribute``."""
+    if spec.startswith("planted:"):
+        from harness.planted import planted_adapter
+
+        return planted_adapter(spec)
     if spec in BUILTIN:
         return BUILTIN[spec]()
     for ep in entry_points(group=ENTRY_POINT_GROUP):

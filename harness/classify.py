@@ -7,8 +7,13 @@ Rules, applied in this order (first match wins; see ``docs/harness.md``):
 2. ``schema_mismatch`` — the tables' columns or types differ.
 3. ``event_ordering`` — the events tables differ in length, or the first divergent event
    differs in a key column (``event_index``, ``timestamp``, ``timeframe``, ``price_type``).
-4. ``rng_seed`` — the first divergent fill differs in ``slippage`` and that fill's event
-   is (or precedes) the first divergent event: only the random slippage explains it.
+4. ``rng_seed`` — the first divergent fill differs in ``slippage`` and otherwise only in
+   the columns derived from it (``fill_price``, ``commission``: see
+   :data:`RNG_FILL_COLUMNS`), so it is the same fill (same event, order, position, side,
+   reason and quantity), and that fill's event is (or precedes) the first divergent
+   event: only the random slippage explains it. (A fill that also differs in, e.g.,
+   ``reason`` — a stop-loss in one engine, a take-profit without slippage in the other —
+   is a different fill, not a different draw.)
 5. ``float_rounding`` — at the first divergent event every differing float column is
    within :data:`FLOAT_ULP_THRESHOLD` ULPs and at least one of them is an indicator or a
    price-arithmetic column, with no differing integer/string column.
@@ -45,6 +50,8 @@ PRICE_COLUMNS = frozenset(
         "position_qty",
     }
 )
+#: Fill columns a different slippage draw changes; any other differing column rules out rng_seed.
+RNG_FILL_COLUMNS = frozenset({"slippage", "fill_price", "commission"})
 KINDS = (
     "exception_mismatch",
     "schema_mismatch",
@@ -105,7 +112,7 @@ def classify(control: Outcome, candidate: Outcome, diff: TraceDiff | None) -> Cl
         )
     if fills.first_row is not None and fills.first_cells:
         fcols = [c.column for c in fills.first_cells]
-        if "slippage" in fcols:
+        if "slippage" in fcols and RNG_FILL_COLUMNS.issuperset(fcols):
             fill_event = _fill_event(control, fills.first_row)
             if ev.first_row is None or fill_event is None or fill_event <= ev.first_row:
                 return Classification(

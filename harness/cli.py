@@ -18,7 +18,7 @@ from harness.experiment import Case, run_experiment
 from harness.gate import DEFAULT_CORPUS, PROFILES, gate_json, run_gate
 from harness.summary import print_summary, write_junit, write_markdown
 from legacy_py.cli import parse_params
-from legacy_py.errors import OmegaError
+from legacy_py.errors import ConfigError, OmegaError
 from legacy_py.loader import load_stream
 from legacy_py.strategies import strategy_names
 
@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--report-dir", default="reports/divergence")
     d.add_argument("--json", default=None)
 
+    t = sub.add_parser("triage", help="re-run a divergence, minimise its stream and write a report")
+    t.add_argument("path", help="a stream file, or a divergence report.json")
+    t.add_argument("--strategy", default=None, help="required with a stream file")
+    t.add_argument("--params", default=None)
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--control", default=None)
+    t.add_argument("--candidate", action="append", default=None)
+    t.add_argument("--report-dir", default="reports/divergence")
+    t.add_argument("--max-runs", type=int, default=200)
+
     g = sub.add_parser("gate", help="the migration gate (main job)")
     g.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     g.add_argument("--profile", choices=sorted(PROFILES), default="ci")
@@ -65,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", default="reports/gate/gate.json")
     g.add_argument("--markdown", default="reports/gate/gate.md")
     g.add_argument("--junit", default="reports/gate/junit.xml")
+
+    rec = sub.add_parser("record", help="add a stream and its expected hashes to the golden files")
+    src = rec.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from", dest="from_path", metavar="PATH", help=".csv, .parquet or .arrow")
+    src.add_argument("--hypothesis-seed", type=int, default=None, metavar="N")
+    rec.add_argument("--bars", type=int, default=None, help="base bars (--hypothesis-seed)")
+    rec.add_argument("--name", required=True, help="writes <corpus>/streams/NAME.arrow")
+    rec.add_argument("--symbol", default=None)
+    rec.add_argument("--tick-size", type=float, default=None)
+    rec.add_argument("--contract-size", type=float, default=None)
+    rec.add_argument("--source", default=None, help="provenance: where the data comes from")
+    rec.add_argument("--licence", default=None, help="provenance: the data's licence")
+    rec.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    rec.add_argument("--force", action="store_true", help="replace an existing stream")
     return p
 
 
@@ -138,7 +162,130 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-COMMANDS: dict[str, Command] = {"run": _cmd_run, "diff": _cmd_diff, "gate": _cmd_gate}
+def _triage_inputs(args: argparse.Namespace) -> tuple[str, Case, str, list[str]]:
+    """(stream path for the report, case, control, candidates) of ``triage``."""
+    path = Path(args.path)
+    if path.suffix.lower() == ".json":
+        try:
+            report = json.loads(path.read_text())
+            raw_stream = str(report["stream_path"])
+            strategy = str(report["strategy"])
+            params = dict(report.get("params") or {})
+            seed = int(report.get("seed") or 0)
+            control = str(report["control"])
+            candidate = str(report["candidate"])
+            name = str(report.get("stream") or Path(raw_stream).stem)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{path}: not a divergence report: {exc!r}") from None
+        stream_path = Path(raw_stream)
+        if not stream_path.exists() and (path.parent / stream_path.name).exists():
+            stream_path = path.parent / stream_path.name  # the report directory moved
+        # explicit options override the report
+        if args.strategy is not None:
+            strategy = args.strategy
+        if args.params is not None:
+            params = parse_params(args.params)
+        seed = args.seed if args.seed is not None else seed
+        control = args.control or control
+        candidates = args.candidate or [candidate]
+    else:
+        if args.strategy is None:
+            raise ConfigError("triage: --strategy is required with a stream file")
+        stream_path = path
+        name = path.stem
+        strategy = args.strategy
+        params = parse_params(args.params)
+        seed = args.seed if args.seed is not None else 0
+        control = args.control or "legacy"
+        candidates = args.candidate or ["rust"]
+    case = Case(name, load_stream(stream_path), strategy, params, seed)
+    return str(stream_path), case, control, candidates
+
+
+def _cmd_triage(args: argparse.Namespace) -> int:
+    from harness.minimize import DoesNotReproduceError, minimal_info, minimize_stream, save_minimal
+    from harness.report import report_id, write_divergence_report
+
+    stream_label, case, control_spec, cand_specs = _triage_inputs(args)
+    control = get_adapter(control_spec)
+    cands = [get_adapter(c) for c in cand_specs]
+    exp = run_experiment(case, control, cands)
+    failed = False
+    for cand, comp in zip(cands, exp.comparisons, strict=True):
+        if comp.matched:
+            print(f"{comp.candidate.engine}: agrees with {control.name} ({case.case_id})")
+            continue
+        failed = True
+        cls = comp.classification
+        assert cls is not None
+        print(f"{comp.candidate.engine}: DIVERGES from {control.name} ({case.case_id})")
+        print(f"  class: {cls.kind} — {cls.reason}")
+        try:
+            result = minimize_stream(case, control, cand, cls.signature, max_runs=args.max_runs)
+        except DoesNotReproduceError as exc:  # a flaky engine: report what was seen
+            print(f"  not minimised: {exc}")
+            path = write_divergence_report(
+                case, comp, Path(args.report_dir), stream_path=stream_label
+            )
+            print(f"  report: {path / 'report.json'}")
+            continue
+        out = Path(args.report_dir) / report_id(case, comp)
+        out.mkdir(parents=True, exist_ok=True)
+        minimal_path = out / "minimal.arrow"
+        save_minimal(result, minimal_path)
+        report = write_divergence_report(
+            case,
+            comp,
+            Path(args.report_dir),
+            stream_path=stream_label,
+            minimal=minimal_info(result, minimal_path),
+        )
+        budget = " (run budget exhausted)" if result.exhausted else ""
+        print(
+            f"  minimal: {result.events} of {result.original_events} events after "
+            f"{result.runs} runs{budget}, signature {result.signature}"
+        )
+        print(f"  report: {report / 'report.json'}")
+        print(f"  minimal stream: {minimal_path}")
+    return 1 if failed else 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.golden import record_input, record_stream
+
+    stream, provenance = record_input(
+        args.from_path,
+        args.hypothesis_seed,
+        args.bars,
+        args.symbol,
+        args.tick_size,
+        args.contract_size,
+        args.source,
+        args.licence,
+    )
+    res = record_stream(Path(args.corpus), args.name, stream, provenance, force=args.force)
+    e = res.entry
+    verb = "replaced" if res.replaced else "wrote"
+    print(f"{verb} {res.stream_path}: {e['events']} events, sha256 {e['sha256']}")
+    print(
+        f"  instrument: {e['symbol']}, tick_size {e['tick_size']!r}, "
+        f"contract_size {e['contract_size']!r}"
+    )
+    print(f"  source: {e['source']}")
+    print(f"  licence: {e['licence']}")
+    print(f"updated {res.manifest_path}: {len(res.cases)} expected hashes (legacy engine)")
+    for c in res.cases:
+        print(f"  {c['id']}: {c['trace_hash']}")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "run": _cmd_run,
+    "diff": _cmd_diff,
+    "gate": _cmd_gate,
+    "triage": _cmd_triage,
+    "record": _cmd_record,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

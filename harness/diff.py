@@ -31,7 +31,8 @@ def f64_bits(x: float) -> int:
 
 def _ordered(bits: int) -> int:
     """Map float bits to integers whose order matches the floats' order."""
-    return (1 << 63) - (bits & ((1 << 63) - 1)) if bits >> 63 else (1 << 63) + bits
+    magnitude = bits & ((1 << 63) - 1)
+    return (1 << 63) - 1 - magnitude if bits >> 63 else (1 << 63) + magnitude
 
 
 def ulp_distance(a: float, b: float) -> int | None:

@@ -89,11 +89,11 @@ def compare(control: Outcome, candidate: Outcome) -> Comparison:
             control, candidate, "mismatch", classification=classify(control, candidate, None)
         )
     assert control.trace is not None and candidate.trace is not None
-    if control.trace.hash() == candidate.trace.hash():
-        return Comparison(control, candidate, "match")
+    # The vectorised bit-level diff is the comparison (a 1M-row trace diffs in ~0.25 s;
+    # hashing first would cost more than it saves).
     d = diff_traces(control.trace, candidate.trace)
-    if d.equal:  # pragma: no cover - hashes differ only if some table differs
-        return Comparison(control, candidate, "match", diff=d)
+    if d.equal:
+        return Comparison(control, candidate, "match")
     return Comparison(control, candidate, "mismatch", d, classify(control, candidate, d))
 
 

@@ -181,13 +181,21 @@ def check_determinism(
     out: list[CheckResult] = []
     for eng in engines:
         t0 = time.perf_counter()
-        hashes = [eng.run(stream, strategy, {}, 1).hash() for _ in range(2)]
-        if use_subprocess:
-            for hashseed in ("0", "4242"):
-                hashes.append(_hash_in_subprocess(eng.name, stream_path, strategy, hashseed))
+        name = f"{eng.name}::{strategy} on {stream_path.stem}"
+        try:
+            hashes = [eng.run(stream, strategy, {}, 1).hash() for _ in range(2)]
+            if use_subprocess:
+                for hashseed in ("0", "4242"):
+                    hashes.append(_hash_in_subprocess(eng.name, stream_path, strategy, hashseed))
+        except Exception as exc:  # a crashing engine fails this check, not the gate run
+            secs = time.perf_counter() - t0
+            detail = f"run raised {type(exc).__name__}: {exc}"
+            out.append(CheckResult("determinism", name, "fail", detail, secs))
+            progress(f"  [fail   ] {name} ({secs:.2f}s)")
+            continue
         secs = time.perf_counter() - t0
         ok = len(set(hashes)) == 1
-        name = f"{eng.name}::{strategy} on {stream_path.stem} ({len(hashes)} runs)"
+        name = f"{name} ({len(hashes)} runs)"
         detail = "identical hashes" if ok else "hashes differ: " + ", ".join(h[:12] for h in hashes)
         out.append(CheckResult("determinism", name, "pass" if ok else "fail", detail, secs))
         progress(f"  [{out[-1].status:7s}] {name} ({secs:.2f}s)")
@@ -242,6 +250,11 @@ def run_gate(
     progress(f"corpus: {len(files)} streams x {len(strats)} strategies")
     streams = [(name, load_stream(path)) for name, path in files]
     result.results += check_corpus(streams, strats, ctrl, cands, allow, report_dir, progress)
+    if (corpus / "manifest.json").exists():
+        from harness.golden import check_golden
+
+        progress("golden: expected trace hashes (manifest.json)")
+        result.results += check_golden(corpus, [ctrl, *cands], progress)
     if settings["examples"] > 0:
         progress("hypothesis: generated streams")
         result.results += check_hypothesis(

@@ -1,4 +1,10 @@
-"""Parity on Hypothesis-generated streams, with shrinking to a minimal failing stream."""
+"""Parity on Hypothesis-generated streams, with shrinking to a minimal failing stream.
+
+Hypothesis shrinks a failing example itself; the shrunk stream is saved like
+``omega-harness triage`` saves its minimal stream: ``minimal.arrow`` (candle schema,
+:func:`harness.minimize.save_minimal`) inside the divergence report directory, and
+:meth:`GeneratedFailure.save` writes it anywhere (e.g. into ``golden/streams/``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,14 @@ class GeneratedFailure:
     params: dict[str, Any]
     seed: int
     report: str | None = None
+    minimal_path: str | None = None
+
+    def save(self, path: str | Path) -> Path:
+        """Write the minimal failing stream as an Arrow IPC file in the candle schema."""
+        from harness.minimize import save_minimal
+
+        save_minimal(self, path)
+        return Path(path)
 
 
 def hypothesis_parity(
@@ -38,6 +52,10 @@ def hypothesis_parity(
 ) -> GeneratedFailure | None:
     """Run ``examples`` generated cases; on a mismatch return the shrunk minimal one."""
     last: dict[str, Any] = {}
+    try:
+        param_strategy = strategy_params(strategy)
+    except KeyError:  # a strategy without generated params runs with its defaults
+        param_strategy = st.just({})
 
     @settings(
         max_examples=examples,
@@ -49,7 +67,7 @@ def hypothesis_parity(
     )
     @given(
         table=candle_tables(max_bars=max_bars),
-        params=strategy_params(strategy),
+        params=param_strategy,
         seed=seeds(),
     )
     def prop(table: pa.Table, params: dict[str, Any], seed: int) -> None:
@@ -58,6 +76,7 @@ def hypothesis_parity(
         ctrl = run_outcome(control, stream, strategy, params, seed)
         comp = compare(ctrl, run_outcome(candidate, stream, strategy, params, seed))
         if not comp.matched:
+            last.setdefault("first_events", len(stream))  # before shrinking
             last.update(table=table, params=params, seed=seed, comp=comp, case=case)
             raise AssertionError(comp.classification.kind if comp.classification else "mismatch")
 
@@ -73,9 +92,21 @@ def hypothesis_parity(
         )
         failure = GeneratedFailure(kind, detail, last["table"], last["params"], last["seed"])
         if report_dir is not None:
-            from harness.report import write_divergence_report
+            from harness.report import report_id, write_divergence_report
 
-            failure.report = str(write_divergence_report(last["case"], comp, report_dir))
+            case: Case = last["case"]
+            out = Path(report_dir) / report_id(case, comp)
+            out.mkdir(parents=True, exist_ok=True)
+            minimal = failure.save(out / "minimal.arrow")
+            failure.minimal_path = str(minimal)
+            signature = comp.classification.signature if comp.classification else (kind, None)
+            info = {
+                "events": len(case.stream),
+                "original_events": last["first_events"],  # the first failure, unshrunk
+                "path": str(minimal),
+                "signature": list(signature),
+            }
+            failure.report = str(write_divergence_report(case, comp, report_dir, minimal=info))
         return failure
     return None
 

@@ -43,7 +43,8 @@ def report_id(case: Case, comp: Comparison) -> str:
     """A stable id: readable prefix plus a short content hash."""
     h = hashlib.sha256(f"{case.case_id}|{comp.candidate.engine}".encode()).hexdigest()[:10]
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case.stream_name)
-    return f"{safe}-{case.strategy}-{comp.candidate.engine}-{h}"
+    engine = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in comp.candidate.engine)
+    return f"{safe}-{case.strategy}-{engine}-{h}"
 
 
 def _row(table: pa.Table | None, index: int | None) -> dict[str, Any] | None:
