@@ -1,7 +1,9 @@
 """Engine adapters: anything that maps (stream, strategy, params, seed) to a Trace.
 
-Built-in adapters: ``legacy`` (the pure-Python reference engine) and ``rust``
-(``omega_rust``, Strategy B). A team plugs in its own engine through the
+Built-in adapters: ``legacy`` (the pure-Python reference engine), ``rust``
+(``omega_rust``, Strategy B), ``rust-batch`` (Strategy C, ``on_batch``; see
+:mod:`harness.batch_adapters`) and ``rust-native`` (Strategy A, the reference strategies
+in Rust; see :mod:`harness.native_adapters`). A team plugs in its own engine through the
 ``omega_migrate.engines`` entry-point group or a ``module:attribute`` spec; the
 attribute is an :class:`EngineAdapter` instance or a zero-argument factory.
 See ``docs/harness.md``.
@@ -14,6 +16,8 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
+from harness.batch_adapters import RustBatchAdapter
+from harness.native_adapters import NativeAdapter
 from legacy_py.engine import run_python
 from legacy_py.errors import ConfigError
 from legacy_py.loader import CandleStream
@@ -65,6 +69,8 @@ class RustAdapter:
 BUILTIN: dict[str, Callable[[], EngineAdapter]] = {
     "legacy": LegacyAdapter,
     "rust": RustAdapter,
+    "rust-batch": RustBatchAdapter,
+    "rust-native": NativeAdapter,
 }
 
 

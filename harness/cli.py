@@ -75,6 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", default="reports/gate/gate.json")
     g.add_argument("--markdown", default="reports/gate/gate.md")
     g.add_argument("--junit", default="reports/gate/junit.xml")
+    g.add_argument(
+        "--perf",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="performance checks (harness/perf_gate.py); default: on for ci and thorough",
+    )
+    g.add_argument("--perf-events", type=int, default=50_000, help="stream length of --perf")
+
+    bl = sub.add_parser("baseline", help="write the legacy performance baseline JSON")
+    bl.add_argument("--out", default=None, help="default: reports/performance_baselines/...")
+    bl.add_argument("--rounds-scale", type=float, default=1.0, help="scale every round count")
+
+    pr = sub.add_parser("profile", help="time, peak memory and leak checks per engine and size")
+    pr.add_argument("--sizes", default="10k,50k,200k", help="event counts, e.g. 10k,50k,200k")
+    pr.add_argument("--engine", action="append", default=None, help="default: every path")
+    pr.add_argument("--strategy", action="append", default=None, help="default: noop, sma_cross")
+    pr.add_argument("--rounds", type=int, default=5)
+    pr.add_argument("--leak-runs", type=int, default=1000, help="0 skips the leak checks")
+    pr.add_argument("--out", default="reports/profile")
 
     rec = sub.add_parser("record", help="add a stream and its expected hashes to the golden files")
     src = rec.add_mutually_exclusive_group(required=True)
@@ -138,6 +157,55 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _perf_checks(args: argparse.Namespace) -> list[Callable[[Callable[[str], None]], Any]]:
+    """The gate's performance checks: with ``--perf``, or by default for ci and thorough."""
+    enabled = args.perf if args.perf is not None else args.profile in ("ci", "thorough")
+    if not enabled:
+        return []
+    from harness.perf_gate import perf_check
+
+    return [perf_check(args.control, args.candidate or ["rust"], args.perf_events)]
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from harness.baseline import BASELINE_PATH, build_baseline, write_baseline
+
+    print("omega-harness baseline: legacy engine")
+    doc = build_baseline(rounds_scale=args.rounds_scale)
+    path = write_baseline(doc, Path(args.out) if args.out else BASELINE_PATH)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from harness.perf import ENGINE_PATHS, parse_sizes
+    from harness.profiler import (
+        DEFAULT_STRATEGIES,
+        leaks_passed,
+        memory_ok,
+        run_profile,
+        write_profile,
+    )
+
+    sizes = parse_sizes(args.sizes)
+    print(f"omega-harness profile: sizes {sizes}")
+    doc = run_profile(
+        sizes,
+        args.engine or ENGINE_PATHS,
+        args.strategy or DEFAULT_STRATEGIES,
+        rounds=args.rounds,
+        leak_runs=args.leak_runs,
+    )
+    paths = write_profile(doc, Path(args.out))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    over = memory_ok(doc)
+    for row in over:
+        print(f"  memory: {row} peaks above legacy")
+    if not leaks_passed(doc):
+        print("  leak check FAILED (see the report)")
+    return 0 if leaks_passed(doc) and not over else 1
+
+
 def _cmd_gate(args: argparse.Namespace) -> int:
     result = run_gate(
         corpus=Path(args.corpus),
@@ -147,6 +215,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         strategies=args.strategy,
         allowlist=Path(args.allowlist) if args.allowlist else None,
         report_dir=Path(args.report_dir),
+        extra_checks=_perf_checks(args),
     )
     print_summary(result)
     for target, writer in (
@@ -285,6 +354,8 @@ COMMANDS: dict[str, Command] = {
     "gate": _cmd_gate,
     "triage": _cmd_triage,
     "record": _cmd_record,
+    "baseline": _cmd_baseline,
+    "profile": _cmd_profile,
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.adapters import EngineAdapter, get_adapter
 from harness.allowlist import Allowlist
+from harness.batch_adapters import is_unsupported, mismatch_hint, skip_reason
 from harness.experiment import Case, Comparison, run_experiment
 from legacy_py.loader import CandleStream, load_stream
 from legacy_py.strategies import strategy_names
@@ -88,6 +89,8 @@ def _comparison_result(
     secs = comp.control.seconds + comp.candidate.seconds
     if comp.matched:
         return CheckResult(check, name, "pass", "bit-identical", secs)
+    if comp.control.error is None and is_unsupported(comp.candidate.error):
+        return CheckResult(check, name, "skip", str(comp.candidate.error), secs)
     cls = comp.classification
     entry = allow.find(case, comp)
     report_path: str | None = None
@@ -96,6 +99,9 @@ def _comparison_result(
 
         report_path = str(write_divergence_report(case, comp, report_dir))
     detail = comp.diff.describe(4) if comp.diff is not None else (cls.reason if cls else "")
+    hint = mismatch_hint(comp.candidate.engine)
+    if hint is not None:
+        detail = f"{hint}: {detail}"
     if entry is not None:
         return CheckResult(
             check,
@@ -119,7 +125,17 @@ def check_corpus(
     progress: Progress,
     seed: int = 0,
 ) -> list[CheckResult]:
-    """Every stream × every strategy: control vs each candidate."""
+    """Every stream × every strategy: control vs each candidate.
+
+    Candidates with a ``run_many`` (``rust-native``) run all cases up front on their
+    thread pool (:func:`harness.native_adapters.precompute`); the traces are the same.
+    """
+    from harness.native_adapters import NativeCase, precompute
+
+    cases: list[NativeCase] = [
+        (stream, strat, {}, seed) for _, stream in streams for strat in strategies
+    ]
+    candidates = precompute(candidates, cases)
     out: list[CheckResult] = []
     for sname, stream in streams:
         for strat in strategies:
@@ -148,18 +164,24 @@ def check_hypothesis(
     for strat in strategies:
         for cand in candidates:
             t0 = time.perf_counter()
+            name = f"generated::{strat} {control.name} vs {cand.name} ({examples} examples)"
+            skip = skip_reason(cand, strat)
+            if skip is not None:
+                out.append(CheckResult("hypothesis", name, "skip", skip))
+                progress(f"  [skip   ] {name}")
+                continue
             failure = hypothesis_parity(control, cand, strat, examples, max_bars, report_dir)
             secs = time.perf_counter() - t0
-            name = f"generated::{strat} {control.name} vs {cand.name} ({examples} examples)"
             if failure is None:
                 out.append(CheckResult("hypothesis", name, "pass", "all agree", secs))
             else:
+                hint = mismatch_hint(cand.name)
                 out.append(
                     CheckResult(
                         "hypothesis",
                         name,
                         "fail",
-                        failure.detail,
+                        failure.detail if hint is None else f"{hint}: {failure.detail}",
                         secs,
                         failure.kind,
                         failure.report,
@@ -182,6 +204,11 @@ def check_determinism(
     for eng in engines:
         t0 = time.perf_counter()
         name = f"{eng.name}::{strategy} on {stream_path.stem}"
+        skip = skip_reason(eng, strategy)
+        if skip is not None:
+            out.append(CheckResult("determinism", name, "skip", skip))
+            progress(f"  [skip   ] {name}")
+            continue
         try:
             hashes = [eng.run(stream, strategy, {}, 1).hash() for _ in range(2)]
             if use_subprocess:

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from harness.adapters import EngineAdapter, get_adapter
+from harness.batch_adapters import is_unsupported
 from harness.gate import DEFAULT_CORPUS, CheckResult, corpus_streams
 from legacy_py.arrow_schemas import instrument_from_schema
 from legacy_py.errors import ConfigError
@@ -690,6 +691,9 @@ def _check_case(
             trace = adapter.run(stream, e.case.strategy, e.case.params, e.case.seed)
         except Exception as exc:
             secs = time.perf_counter() - t0
+            if is_unsupported(exc):  # e.g. rust-batch on a strategy without on_batch
+                results.append(CheckResult(CHECK, name, "skip", str(exc), secs))
+                continue
             detail = f"{adapter.name} raised {type(exc).__name__}: {exc}"
             results.append(CheckResult(CHECK, name, "fail", detail, secs))
             continue

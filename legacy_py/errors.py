@@ -102,3 +102,8 @@ class StrategyError(OmegaError):
 
 class StrategyTypeError(StrategyError, TypeError):
     """A strategy callback returned a value of the wrong type."""
+
+
+class BatchUnsupported(ConfigError):  # noqa: N818 - the contract's name
+    """A strategy cannot run under batch dispatch (no ``on_batch``, or it overrides
+    ``check_exit``, which batch dispatch never calls). Run it with ``on_candle``."""

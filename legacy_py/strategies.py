@@ -13,12 +13,20 @@ stream's shortest timeframe. Strategies may define engine-parameter defaults
 | donchian_breakout  | Donchian channel breakout, ATR stop, ``check_exit``              |
 | mtf_trend          | two timeframes, EMA/MACD, limit entries, metadata, random slippage |
 | churn              | trades every few bars with SL/TP: stresses execution + portfolio |
+
+``noop``, ``sma_cross``, ``rsi_reversion`` and ``churn`` also implement the vectorised
+``on_batch(candles, indicators)`` of batch dispatch (``omega_rust.run_batch``; see
+``docs/strategy_guide.md``), making exactly the decisions of their ``on_candle``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 
 from legacy_py.config import ENGINE_PARAM_NAMES, EngineConfig, engine_config_from_params
 from legacy_py.errors import ConfigError
@@ -32,6 +40,36 @@ from legacy_py.types import (
     SignalType,
     StrategySignal,
 )
+
+#: What a vectorised ``on_batch`` returns: signal columns, one row per candle.
+BatchSignals = dict[str, Any]
+
+_LONG_SHORT = pa.array(["LONG", "SHORT"])
+
+
+def batch_column(
+    batch: pa.RecordBatch, name: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """A float64 column of an ``on_batch`` chunk: (values, valid mask); NaN under nulls."""
+    col = batch.column(name)
+    values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if col.null_count == 0:
+        return values, np.ones(len(values), dtype=np.bool_)
+    valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return values, valid
+
+
+def long_short_signals(
+    long: npt.NDArray[np.bool_], short: npt.NDArray[np.bool_]
+) -> pa.DictionaryArray:
+    """A ``signal_type`` column: ``LONG`` where ``long``, ``SHORT`` where ``short``, else null."""
+    codes = pa.array(np.where(long, 0, 1).astype(np.int8), mask=~(long | short))
+    return pa.DictionaryArray.from_arrays(codes, _LONG_SHORT)
+
+
+def masked(values: npt.NDArray[np.float64], where: npt.NDArray[np.bool_]) -> pa.Array:
+    """``values`` where ``where`` holds, else null."""
+    return pa.array(values, mask=~where)
 
 
 class BaseStrategy:
@@ -107,6 +145,10 @@ class NoopStrategy(BaseStrategy):
 
     name = "noop"
 
+    def on_batch(self, candles: pa.RecordBatch, indicators: pa.RecordBatch) -> BatchSignals:
+        """No signal on any candle."""
+        return {"signal_type": pa.nulls(candles.num_rows, pa.string())}
+
 
 class SmaCross(BaseStrategy):
     """Long when SMA(fast) crosses above SMA(slow), short when it crosses below."""
@@ -138,6 +180,29 @@ class SmaCross(BaseStrategy):
         if prev == 0 or state == prev:
             return None
         return StrategySignal(SignalType.LONG if state > 0 else SignalType.SHORT)
+
+    def on_batch(self, candles: pa.RecordBatch, indicators: pa.RecordBatch) -> BatchSignals:
+        """``on_candle`` vectorised: the crossing state carried across rows and chunks.
+
+        Per row: no update while either SMA is null; else ``1`` if fast > slow, ``-1`` if
+        fast < slow, the previous state on a tie (a forward fill of the last decided row).
+        A signal fires where the state changes from a non-zero previous state.
+        """
+        fast, fast_ok = batch_column(indicators, self._fast)
+        slow, slow_ok = batch_column(indicators, self._slow)
+        n = len(fast)
+        valid = fast_ok & slow_ok
+        decided = np.zeros(n, dtype=np.int64)
+        decided[valid & (fast > slow)] = 1
+        decided[valid & (fast < slow)] = -1
+        # index of the last decided row at or before each row (-1: none in this chunk yet)
+        last = np.maximum.accumulate(np.where(decided != 0, np.arange(n), -1))
+        state = np.where(last >= 0, decided[np.maximum(last, 0)], self._prev)
+        prev = np.concatenate(([self._prev], state[:-1]))
+        fire = (prev != 0) & (state != prev)
+        if n:
+            self._prev = int(state[-1])
+        return {"signal_type": long_short_signals(fire & (state > 0), fire & (state < 0))}
 
 
 class RsiReversion(BaseStrategy):
@@ -183,6 +248,29 @@ class RsiReversion(BaseStrategy):
                 return None
             return StrategySignal(SignalType.SHORT, stop_loss=sl, take_profit=tp)
         return None
+
+    def on_batch(self, candles: pa.RecordBatch, indicators: pa.RecordBatch) -> BatchSignals:
+        """``on_candle`` vectorised. numpy's float64 ``+ - *`` round like Python floats,
+        so the SL/TP prices are bit-identical; the ``sl <= 0`` / ``tp <= 0`` guards too."""
+        rsi, rsi_ok = batch_column(indicators, self._rsi)
+        atr, atr_ok = batch_column(indicators, self._atr)
+        close = np.asarray(candles.column("close").to_numpy(), dtype=np.float64)
+        usable = rsi_ok & atr_ok & (atr > 0.0)
+        low = usable & (rsi < self.p_float("lower"))
+        high = usable & ~low & (rsi > self.p_float("upper"))
+        sl_atr, tp_atr = self.p_float("sl_atr"), self.p_float("tp_atr")
+        long_sl = close - sl_atr * atr  # port: same order as on_candle
+        long_tp = close + tp_atr * atr
+        short_sl = close + sl_atr * atr
+        short_tp = close - tp_atr * atr
+        long = low & ~(long_sl <= 0.0)
+        short = high & ~(short_tp <= 0.0)
+        fire = long | short
+        return {
+            "signal_type": long_short_signals(long, short),
+            "stop_loss": masked(np.where(long, long_sl, short_sl), fire),
+            "take_profit": masked(np.where(long, long_tp, short_tp), fire),
+        }
 
 
 class DonchianBreakout(BaseStrategy):
@@ -371,6 +459,23 @@ class Churn(BaseStrategy):
         return StrategySignal(
             SignalType.SHORT, stop_loss=candle.close + band, take_profit=candle.close - band
         )
+
+    def on_batch(self, candles: pa.RecordBatch, indicators: pa.RecordBatch) -> BatchSignals:
+        """``on_candle`` vectorised: the candle counter carried across chunks."""
+        n = candles.num_rows
+        counts = self._n + 1 + np.arange(n, dtype=np.int64)  # self._n after each row
+        self._n += n
+        every = self.p_int("every")
+        fire = counts % every == 0
+        long = fire & ((counts // every) % 2 == 1)
+        short = fire & ~long
+        close = np.asarray(candles.column("close").to_numpy(), dtype=np.float64)
+        band = close * self.p_float("band")
+        return {
+            "signal_type": long_short_signals(long, short),
+            "stop_loss": masked(np.where(long, close - band, close + band), fire),
+            "take_profit": masked(np.where(long, close + band, close - band), fire),
+        }
 
 
 STRATEGIES: dict[str, Callable[..., BaseStrategy]] = {

@@ -3,6 +3,10 @@
 :func:`run_rust` runs a Python strategy in the Rust event loop (the runbook's
 Strategy B) and returns the same :class:`legacy_py.trace.Trace` as the legacy engine.
 The native module is ``omega_rust._omega_rust``; see ``docs/ffi/event_engine.md``.
+:func:`run_batch` (module :mod:`omega_rust.batch`) runs a strategy's vectorised
+``on_batch`` instead, one call per chunk of events (Strategy C).
+:func:`run_native` / :func:`run_native_many` (module :mod:`omega_rust.native`) run
+the reference strategies implemented in Rust, with no Python in the loop (Strategy A).
 """
 
 from __future__ import annotations
@@ -31,15 +35,21 @@ from omega_rust._omega_rust import (
     run_stream,
     validate_stream,
 )
+from omega_rust.batch import DEFAULT_CHUNK_SIZE, run_batch
+from omega_rust.native import run_native, run_native_many
 
 collections.abc.Mapping.register(IndicatorView)
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
     "Candle",
     "IndicatorView",
     "Position",
     "StreamSource",
     "__version__",
+    "run_batch",
+    "run_native",
+    "run_native_many",
     "run_rust",
     "validate_stream",
 ]

@@ -70,4 +70,50 @@ def run_stream(
     source_label: str,
     require_sorted: bool = False,
 ) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]: ...
+def run_batch_stream(
+    source: Any,
+    strategy: Any,
+    strategy_name: str,
+    subscriptions: list[tuple[str, str]],
+    indicators: list[tuple[str, str, str]],
+    config: dict[str, Any],
+    seed: int,
+    source_label: str,
+    chunk_size: int,
+    require_sorted: bool = False,
+) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]: ...
 def validate_stream(source: Any, require_sorted: bool = False) -> tuple[int, str, float, float]: ...
+def run_native(
+    source: Any,
+    strategy_name: str,
+    params: dict[str, int | float],
+    timeframe: str | None,
+    higher_timeframe: str | None,
+    config: dict[str, Any],
+    seed: int,
+    source_label: str,
+    require_sorted: bool = False,
+) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]:
+    """Run a native (Rust) reference strategy; the GIL is released for the run."""
+
+def run_native_many(
+    sources: list[Any],
+    jobs: list[
+        tuple[int, str, dict[str, int | float], str | None, str | None, dict[str, Any], int, str]
+    ],
+    threads: int | None = None,
+    require_sorted: bool = False,
+) -> list[tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]]:
+    """Run many native jobs on a Rust thread pool; results in job order."""
+
+def run_native_variant(
+    source: Any,
+    variant: str,
+    params: dict[str, int | float],
+    timeframe: str | None,
+    higher_timeframe: str | None,
+    config: dict[str, Any],
+    seed: int,
+    source_label: str,
+) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]:
+    """Test hook: a deliberately wrong native strategy (e.g. ``"sma_cross:tie_as_above"``)."""

@@ -10,8 +10,10 @@ pub mod config;
 pub mod event;
 pub mod execution;
 pub mod indicators;
+pub mod parallel;
 pub mod portfolio;
 pub mod rng;
+pub mod strategies;
 pub mod stream;
 pub mod trace;
 

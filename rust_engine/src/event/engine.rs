@@ -153,17 +153,14 @@ pub fn run<S: StrategyCallbacks>(
         let key = candle.key();
         let mut outcome = EventOutcome::default();
         if spec.subscriptions.contains(&key) {
-            // 3. check_exit
-            let ids: Vec<i64> = portfolio
-                .positions
-                .iter()
-                .filter(|p| !p.exit_pending)
-                .map(|p| p.position_id)
-                .collect();
-            for pid in ids {
-                let Some(idx) = portfolio.find(pid) else {
+            // 3. check_exit, for positions without a pending exit in position-id order.
+            // An iteration only changes its own position and none is opened or closed
+            // here, so testing `exit_pending` as we go equals Python's loop over
+            // `list(positions)` (and allocates nothing per event).
+            for idx in 0..portfolio.positions.len() {
+                if portfolio.positions[idx].exit_pending {
                     continue;
-                };
+                }
                 let decision = strategy
                     .check_exit(index, &portfolio.positions[idx], &candle, &values)
                     .map_err(RunError::Strategy)?;

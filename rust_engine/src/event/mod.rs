@@ -1,5 +1,6 @@
 //! Events: candle types, the streaming event queue and the engine loop.
 
+pub mod batch;
 pub mod engine;
 pub mod queue;
 pub mod types;

@@ -293,7 +293,7 @@ impl StrategyCallbacks for Bridge<'_> {
     }
 }
 
-fn parse_config(cfg: &Bound<'_, PyDict>) -> PyResult<EngineConfig> {
+pub(crate) fn parse_config(cfg: &Bound<'_, PyDict>) -> PyResult<EngineConfig> {
     let py = cfg.py();
     let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
         cfg.get_item(k)?
@@ -318,7 +318,7 @@ fn parse_config(cfg: &Bound<'_, PyDict>) -> PyResult<EngineConfig> {
     })
 }
 
-fn parse_series(py: Python<'_>, tf: &str, pt: &str) -> PyResult<SeriesKey> {
+pub(crate) fn parse_series(py: Python<'_>, tf: &str, pt: &str) -> PyResult<SeriesKey> {
     match (Timeframe::parse(tf), PriceType::parse(pt)) {
         (Some(t), Some(p)) => Ok((t, p)),
         _ => Err(config_error(
@@ -433,7 +433,7 @@ fn run_inner<'py>(
         Err(RunError::Config(msg)) => return Err(config_error(py, &msg)),
         Err(RunError::Strategy(err)) => return Err(err),
     };
-    let (events, fills, trades, summary) = trace_batches(&trace).map_err(|e| {
+    let (events, fills, trades, summary) = trace_batches(trace).map_err(|e| {
         pyo3::exceptions::PyRuntimeError::new_err(format!("building trace batches: {e}"))
     })?;
     PyTuple::new(

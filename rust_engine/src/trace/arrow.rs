@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{ArrowError, DataType, Field, Schema};
+use arrow_array::{
+    ArrayRef, Float64Array, Int64Array, MapArray, RecordBatch, StringArray, StructArray,
+};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 
-use super::{EventColumns, Summary, TraceData};
+use super::{EventColumns, MetadataColumn, OptF64Column, StrColumn, Summary, TraceData};
 use crate::execution::Fill;
 use crate::portfolio::ClosedTrade;
 
@@ -22,62 +24,171 @@ fn i64_col(v: &[i64]) -> ArrayRef {
     Arc::new(Int64Array::from(v.to_vec()))
 }
 
-fn str_col<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
-    Arc::new(v.map(Some).collect::<StringArray>())
+/// Moves the values into Arrow (no copy).
+fn f64_vec_col(v: Vec<f64>) -> ArrayRef {
+    Arc::new(Float64Array::from(v))
 }
 
-fn opt_str_col<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    Arc::new(v.collect::<StringArray>())
+/// Moves the values into Arrow (no copy).
+fn i64_vec_col(v: Vec<i64>) -> ArrayRef {
+    Arc::new(Int64Array::from(v))
+}
+
+/// Moves the values into Arrow (no copy); the validity becomes a bitmap.
+fn opt_f64_column(c: OptF64Column) -> ArrayRef {
+    let nulls = NullBuffer::from(c.valid);
+    let nulls = if nulls.null_count() == 0 {
+        None
+    } else {
+        Some(nulls)
+    };
+    Arc::new(Float64Array::new(ScalarBuffer::from(c.values), nulls))
+}
+
+fn str_column(c: &StrColumn) -> Result<ArrayRef, ArrowError> {
+    opt_str_col(c.iter(), c.len())
+}
+
+fn str_col<'a>(v: impl Iterator<Item = &'a str>, len: usize) -> Result<ArrayRef, ArrowError> {
+    opt_str_col(v.map(Some), len)
+}
+
+/// A `Utf8` array built straight into pre-sized offset and value buffers (the
+/// builder's doubling value buffer cost a copy per growth step).
+fn opt_str_col<'a>(
+    v: impl Iterator<Item = Option<&'a str>>,
+    len: usize,
+) -> Result<ArrayRef, ArrowError> {
+    Ok(Arc::new(utf8_array(v, len, 8)?))
+}
+
+fn utf8_array<'a>(
+    v: impl Iterator<Item = Option<&'a str>>,
+    len: usize,
+    bytes_per_row: usize,
+) -> Result<StringArray, ArrowError> {
+    let mut offsets: Vec<i32> = Vec::with_capacity(len + 1);
+    let mut values: Vec<u8> = Vec::with_capacity(len * bytes_per_row);
+    let mut valid: Vec<bool> = Vec::with_capacity(len);
+    let mut nulls = 0_usize;
+    offsets.push(0);
+    for row in v {
+        if let Some(text) = row {
+            values.extend_from_slice(text.as_bytes());
+            valid.push(true);
+        } else {
+            valid.push(false);
+            nulls += 1;
+        }
+        offsets.push(offset(values.len())?);
+    }
+    let nulls = (nulls > 0).then(|| NullBuffer::from(valid));
+    StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(values),
+        nulls,
+    )
+}
+
+fn offset(len: usize) -> Result<i32, ArrowError> {
+    i32::try_from(len).map_err(|_| ArrowError::ComputeError("string column over 2 GiB".into()))
 }
 
 fn field(name: &str, dt: DataType, nullable: bool) -> Field {
     Field::new(name, dt, nullable)
 }
 
+/// The struct fields of a metadata map entry: `key` (non-null) and `value`.
+fn metadata_entry_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, true),
+    ])
+}
+
 /// The map type used for signal metadata: `map<string, string>` as pyarrow spells it.
 #[must_use]
 pub fn metadata_type() -> DataType {
-    let entries = Field::new(
-        "entries",
-        DataType::Struct(
-            vec![
-                Field::new("key", DataType::Utf8, false),
-                Field::new("value", DataType::Utf8, true),
-            ]
-            .into(),
-        ),
-        false,
-    );
+    let entries = Field::new("entries", DataType::Struct(metadata_entry_fields()), false);
     DataType::Map(Arc::new(entries), false)
 }
 
-fn metadata_col(v: &[Option<Vec<(String, String)>>]) -> Result<ArrayRef, ArrowError> {
-    let names = MapFieldNames {
-        entry: "entries".to_string(),
-        key: "key".to_string(),
-        value: "value".to_string(),
-    };
-    let mut b = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new());
-    for row in v {
-        match row {
-            None => b.append(false)?,
-            Some(pairs) => {
-                for (k, val) in pairs {
-                    b.keys().append_value(k);
-                    b.values().append_value(val);
-                }
-                b.append(true)?;
+/// The metadata `map<string, string>` column, built straight into its buffers: one
+/// offset per row (a null row or an empty map adds no entries), keys and values in
+/// insertion order.
+fn metadata_col(v: MetadataColumn) -> Result<ArrayRef, ArrowError> {
+    let kv_fields = metadata_entry_fields();
+    let entries_field = Arc::new(Field::new(
+        "entries",
+        DataType::Struct(kv_fields.clone()),
+        false,
+    ));
+    let rows = v.valid.len();
+    let pairs: usize = v.entries.iter().map(|(_, p)| p.len()).sum(); // integers
+    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    offsets.push(0);
+    let mut keys: Vec<&str> = Vec::with_capacity(pairs);
+    let mut values: Vec<&str> = Vec::with_capacity(pairs);
+    let mut entries = v.entries.iter().peekable();
+    for row in 0..rows {
+        if let Some((_, row_pairs)) = entries.next_if(|(r, _)| *r == row) {
+            for (k, val) in row_pairs {
+                keys.push(k);
+                values.push(val);
             }
         }
+        offsets.push(offset(keys.len())?);
     }
-    Ok(Arc::new(b.finish()))
+    let key_array = utf8_array(keys.iter().map(|k| Some(*k)), pairs, 8)?;
+    let value_array = utf8_array(values.iter().map(|x| Some(*x)), pairs, 16)?;
+    let kv = StructArray::try_new(
+        kv_fields,
+        vec![Arc::new(key_array), Arc::new(value_array)],
+        None,
+    )?;
+    let nulls = NullBuffer::from(v.valid);
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    Ok(Arc::new(MapArray::try_new(
+        entries_field,
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        kv,
+        nulls,
+        false,
+    )?))
 }
 
-/// The events table.
+/// The events table. Consumes the columns: numeric columns move into Arrow without
+/// a copy and every other column is dropped as soon as it is converted, so the
+/// trace is never held twice.
 ///
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
-pub fn events_batch(e: &EventColumns) -> Result<RecordBatch, ArrowError> {
+pub fn events_batch(e: EventColumns) -> Result<RecordBatch, ArrowError> {
+    let EventColumns {
+        indicator_names,
+        event_index,
+        timestamp,
+        timeframe,
+        price_type,
+        indicators,
+        signal_type,
+        signal_entry_price,
+        signal_stop_loss,
+        signal_take_profit,
+        signal_metadata,
+        signal_status,
+        exit_requests,
+        cash,
+        equity,
+        realized_pnl,
+        unrealized_pnl,
+        position_qty,
+        avg_price,
+        open_positions,
+        pending_orders,
+        peak_equity,
+        drawdown,
+    } = e;
     let mut fields = vec![
         field("event_index", DataType::Int64, false),
         field("timestamp", DataType::Int64, false),
@@ -85,14 +196,15 @@ pub fn events_batch(e: &EventColumns) -> Result<RecordBatch, ArrowError> {
         field("price_type", DataType::Utf8, false),
     ];
     let mut cols: Vec<ArrayRef> = vec![
-        i64_col(&e.event_index),
-        i64_col(&e.timestamp),
-        str_col(e.timeframe.iter().map(|t| t.as_str())),
-        str_col(e.price_type.iter().map(|p| p.as_str())),
+        i64_vec_col(event_index),
+        i64_vec_col(timestamp),
+        str_col(timeframe.iter().map(|t| t.as_str()), timeframe.len())?,
+        str_col(price_type.iter().map(|p| p.as_str()), price_type.len())?,
     ];
-    for (name, values) in e.indicator_names.iter().zip(&e.indicators) {
+    drop((timeframe, price_type));
+    for (name, values) in indicator_names.iter().zip(indicators) {
         fields.push(field(&format!("ind_{name}"), DataType::Float64, true));
-        cols.push(opt_f64_col(values));
+        cols.push(opt_f64_column(values));
     }
     fields.extend([
         field("signal_type", DataType::Utf8, true),
@@ -114,23 +226,23 @@ pub fn events_batch(e: &EventColumns) -> Result<RecordBatch, ArrowError> {
         field("drawdown", DataType::Float64, false),
     ]);
     cols.extend([
-        opt_str_col(e.signal_type.iter().copied()),
-        opt_f64_col(&e.signal_entry_price),
-        opt_f64_col(&e.signal_stop_loss),
-        opt_f64_col(&e.signal_take_profit),
-        metadata_col(&e.signal_metadata)?,
-        opt_str_col(e.signal_status.iter().copied()),
-        i64_col(&e.exit_requests),
-        f64_col(&e.cash),
-        f64_col(&e.equity),
-        f64_col(&e.realized_pnl),
-        f64_col(&e.unrealized_pnl),
-        f64_col(&e.position_qty),
-        opt_f64_col(&e.avg_price),
-        i64_col(&e.open_positions),
-        i64_col(&e.pending_orders),
-        f64_col(&e.peak_equity),
-        f64_col(&e.drawdown),
+        str_column(&signal_type)?,
+        opt_f64_column(signal_entry_price),
+        opt_f64_column(signal_stop_loss),
+        opt_f64_column(signal_take_profit),
+        metadata_col(signal_metadata)?,
+        str_column(&signal_status)?,
+        i64_vec_col(exit_requests),
+        f64_vec_col(cash),
+        f64_vec_col(equity),
+        f64_vec_col(realized_pnl),
+        f64_vec_col(unrealized_pnl),
+        f64_vec_col(position_qty),
+        opt_f64_column(avg_price),
+        i64_vec_col(open_positions),
+        i64_vec_col(pending_orders),
+        f64_vec_col(peak_equity),
+        f64_vec_col(drawdown),
     ]);
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
 }
@@ -164,8 +276,8 @@ pub fn fills_batch(fills: &[Fill]) -> Result<RecordBatch, ArrowError> {
             ints(|f| f.timestamp),
             ints(|f| f.order_id),
             ints(|f| f.position_id),
-            str_col(fills.iter().map(|f| f.side)),
-            str_col(fills.iter().map(|f| f.reason)),
+            str_col(fills.iter().map(|f| f.side), fills.len())?,
+            str_col(fills.iter().map(|f| f.reason), fills.len())?,
             floats(|f| f.quantity),
             floats(|f| f.fill_price),
             floats(|f| f.slippage),
@@ -204,7 +316,7 @@ pub fn trades_batch(trades: &[ClosedTrade]) -> Result<RecordBatch, ArrowError> {
         Arc::new(schema),
         vec![
             ints(|t| t.trade_id),
-            str_col(trades.iter().map(|t| t.side.as_str())),
+            str_col(trades.iter().map(|t| t.side.as_str()), trades.len())?,
             floats(|t| t.quantity),
             ints(|t| t.entry_event),
             ints(|t| t.entry_timestamp),
@@ -212,7 +324,7 @@ pub fn trades_batch(trades: &[ClosedTrade]) -> Result<RecordBatch, ArrowError> {
             ints(|t| t.exit_event),
             ints(|t| t.exit_timestamp),
             floats(|t| t.exit_price),
-            str_col(trades.iter().map(|t| t.exit_reason)),
+            str_col(trades.iter().map(|t| t.exit_reason), trades.len())?,
             floats(|t| t.gross_pnl),
             floats(|t| t.commission),
             floats(|t| t.net_pnl),
@@ -244,7 +356,7 @@ pub fn summary_batch(s: &Summary) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(
         Arc::new(schema),
         vec![
-            str_col(std::iter::once(s.strategy.as_str())),
+            str_col(std::iter::once(s.strategy.as_str()), 1)?,
             i64_col(&[s.seed]),
             i64_col(&[s.events]),
             f64_col(&[s.initial_cash]),
@@ -262,17 +374,169 @@ pub fn summary_batch(s: &Summary) -> Result<RecordBatch, ArrowError> {
     )
 }
 
-/// All four tables: (events, fills, trades, summary).
+/// All four tables: (events, fills, trades, summary). Consumes the trace (see
+/// [`events_batch`]).
 ///
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
 pub fn trace_batches(
-    t: &TraceData,
+    t: TraceData,
 ) -> Result<(RecordBatch, RecordBatch, RecordBatch, RecordBatch), ArrowError> {
+    let TraceData {
+        events,
+        fills,
+        trades,
+        summary,
+    } = t;
+    let events = events_batch(events)?;
     Ok((
-        events_batch(&t.events)?,
-        fills_batch(&t.fills)?,
-        trades_batch(&t.trades)?,
-        summary_batch(&t.summary)?,
+        events,
+        fills_batch(&fills)?,
+        trades_batch(&trades)?,
+        summary_batch(&summary)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Array, MapArray};
+
+    use super::*;
+    use crate::event::types::{Candle, PriceType, SignalType, StrategySignal, Timeframe};
+    use crate::portfolio::Portfolio;
+    use crate::trace::EventOutcome;
+
+    fn candle(ts: i64) -> Candle {
+        Candle {
+            timestamp: ts,
+            timeframe: Timeframe::M1,
+            price_type: PriceType::Bid,
+            open: 1.0,
+            high: 2.0,
+            low: 0.5,
+            close: 1.5,
+            volume: 10.0,
+        }
+    }
+
+    fn signal(metadata: Vec<(String, String)>) -> StrategySignal {
+        StrategySignal {
+            signal_type: SignalType::Long,
+            entry_price: None,
+            stop_loss: Some(1.25),
+            take_profit: None,
+            metadata,
+        }
+    }
+
+    /// Rows: not called; called without signal; a signal with metadata; a signal
+    /// with an empty map.
+    fn columns() -> EventColumns {
+        let mut e = EventColumns::new(vec!["sma".to_string()], 4);
+        let p = Portfolio::new(1000.0, 1.0);
+        let outcomes = [
+            EventOutcome::default(),
+            EventOutcome {
+                called: true,
+                status: Some("none"),
+                ..EventOutcome::default()
+            },
+            EventOutcome {
+                called: true,
+                signal: Some(signal(vec![
+                    ("k".into(), "v".into()),
+                    ("a".into(), "b".into()),
+                ])),
+                status: Some("accepted"),
+                exit_requests: 1,
+            },
+            EventOutcome {
+                called: true,
+                signal: Some(signal(Vec::new())),
+                status: Some("accepted"),
+                exit_requests: 0,
+            },
+        ];
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let ind = if i == 0 { None } else { Some(0.5) };
+            e.push(
+                i64::try_from(i).unwrap_or(0),
+                &candle(60 * (1 + i64::try_from(i).unwrap_or(0))),
+                &[ind],
+                outcome,
+                &p,
+                i,
+            );
+        }
+        e
+    }
+
+    #[test]
+    fn compact_columns_round_trip() {
+        let e = columns();
+        assert_eq!(e.len(), 4);
+        assert_eq!(e.indicators[0].get(0), None);
+        assert_eq!(e.indicators[0].get(1), Some(0.5));
+        assert_eq!(e.indicators[0].get(9), None);
+        assert_eq!(
+            e.signal_type.iter().collect::<Vec<_>>(),
+            [None, Some("NONE"), Some("LONG"), Some("LONG")]
+        );
+        assert_eq!(e.signal_type.dictionary, ["NONE", "LONG"]);
+        assert_eq!(
+            e.signal_status.iter().collect::<Vec<_>>(),
+            [None, Some("none"), Some("accepted"), Some("accepted")]
+        );
+        assert_eq!(e.signal_metadata.valid, [false, false, true, true]);
+        assert_eq!(e.signal_metadata.entries.len(), 1);
+        assert_eq!(e.signal_stop_loss.get(2), Some(1.25));
+        assert!(!e.signal_metadata.is_empty() && !e.signal_type.is_empty());
+        assert!(!e.avg_price.is_empty() && e.avg_price.len() == 4);
+    }
+
+    #[test]
+    fn events_batch_keeps_nulls_and_metadata() {
+        let batch = events_batch(columns()).expect("batch");
+        assert_eq!(batch.num_rows(), 4);
+        let ind = batch.column_by_name("ind_sma").expect("ind");
+        assert_eq!(ind.null_count(), 1);
+        assert!(ind.is_null(0));
+        let sl = batch
+            .column_by_name("signal_stop_loss")
+            .expect("sl")
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("f64")
+            .clone();
+        assert_eq!(sl.null_count(), 2);
+        assert!((sl.value(3) - 1.25).abs() < f64::EPSILON);
+        let cash = batch.column_by_name("cash").expect("cash");
+        assert!(cash.nulls().is_none());
+        let st = batch
+            .column_by_name("signal_type")
+            .expect("type")
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("str")
+            .clone();
+        assert!(st.is_null(0));
+        assert_eq!((st.value(1), st.value(2)), ("NONE", "LONG"));
+        let meta = batch
+            .column_by_name("signal_metadata")
+            .expect("meta")
+            .as_any()
+            .downcast_ref::<MapArray>()
+            .expect("map")
+            .clone();
+        assert!(meta.is_null(0) && meta.is_null(1));
+        assert!(meta.is_valid(2) && meta.is_valid(3));
+        assert_eq!(meta.value_length(2), 2);
+        assert_eq!(meta.value_length(3), 0);
+        let keys = meta
+            .keys()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("keys");
+        assert_eq!((keys.value(0), keys.value(1)), ("k", "a"));
+    }
 }

@@ -4,12 +4,175 @@
 //! Arrow record batches with the same schema.
 
 pub mod arrow;
+pub mod pages;
 
 use crate::event::types::{Candle, PriceType, StrategySignal, Timeframe};
 use crate::execution::Fill;
 use crate::portfolio::{ClosedTrade, Portfolio};
 
+/// A nullable `f64` column: values (`0.0` under nulls) and validity, 9 bytes a row
+/// instead of the 16 of `Option<f64>`; the values move into Arrow without a copy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptF64Column {
+    /// Values; `0.0` where the row is null.
+    pub values: Vec<f64>,
+    /// Validity (`true`: not null).
+    pub valid: Vec<bool>,
+}
+
+impl OptF64Column {
+    /// An empty column with room for `capacity` rows.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            values: pages::with_capacity(capacity),
+            valid: pages::with_capacity(capacity),
+        }
+    }
+
+    /// Append one row.
+    pub fn push(&mut self, value: Option<f64>) {
+        self.values.push(value.unwrap_or(0.0));
+        self.valid.push(value.is_some());
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True without rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Row `row` (`None`: null or out of range).
+    #[must_use]
+    pub fn get(&self, row: usize) -> Option<f64> {
+        match self.valid.get(row) {
+            Some(true) => self.values.get(row).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// A nullable column of a few distinct static strings, one byte a row: `0` is null,
+/// `k` is `dictionary[k - 1]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrColumn {
+    /// The distinct values in order of first appearance.
+    pub dictionary: Vec<&'static str>,
+    /// One code per row.
+    pub codes: Vec<u8>,
+}
+
+impl StrColumn {
+    /// An empty column with room for `capacity` rows.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            dictionary: Vec::new(),
+            codes: pages::with_capacity(capacity),
+        }
+    }
+
+    /// Append one row.
+    ///
+    /// # Panics
+    /// With more than 255 distinct values (the engine writes fewer than 16).
+    pub fn push(&mut self, value: Option<&'static str>) {
+        let code = match value {
+            None => 0,
+            Some(v) => {
+                let pos = if let Some(pos) = self.dictionary.iter().position(|d| *d == v) {
+                    pos
+                } else {
+                    self.dictionary.push(v);
+                    self.dictionary.len() - 1
+                };
+                u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values")
+            }
+        };
+        self.codes.push(code);
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// True without rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// Row `row` (`None`: null or out of range).
+    #[must_use]
+    pub fn get(&self, row: usize) -> Option<&'static str> {
+        match self.codes.get(row) {
+            Some(&code) if code > 0 => self.dictionary.get(usize::from(code) - 1).copied(),
+            _ => None,
+        }
+    }
+
+    /// The values row by row.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&'static str>> + '_ {
+        (0..self.codes.len()).map(|row| self.get(row))
+    }
+}
+
+/// The signal-metadata column: validity per row, entries only for rows that have any.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetadataColumn {
+    /// Validity (`true`: a signal, possibly with an empty map).
+    pub valid: Vec<bool>,
+    /// `(row, pairs in insertion order)` of the rows with a non-empty map, by row.
+    pub entries: Vec<(usize, Vec<(String, String)>)>,
+}
+
+impl MetadataColumn {
+    /// An empty column with room for `capacity` rows.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            valid: pages::with_capacity(capacity),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Append one row.
+    pub fn push(&mut self, value: Option<Vec<(String, String)>>) {
+        let row = self.valid.len();
+        self.valid.push(value.is_some());
+        if let Some(pairs) = value {
+            if !pairs.is_empty() {
+                self.entries.push((row, pairs));
+            }
+        }
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    /// True without rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.valid.is_empty()
+    }
+}
+
 /// The events table, column by column.
+///
+/// Columns are kept compact (no `Option<f64>`, no per-row strings) and move into
+/// Arrow buffers without a copy ([`arrow::trace_batches`] consumes them), so a
+/// run never holds the trace twice.
 #[derive(Clone, Debug, Default)]
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
@@ -23,19 +186,19 @@ pub struct EventColumns {
     /// Price type.
     pub price_type: Vec<PriceType>,
     /// One column per indicator output.
-    pub indicators: Vec<Vec<Option<f64>>>,
-    /// Signal type (`None` when `on_candle` was not called).
-    pub signal_type: Vec<Option<&'static str>>,
+    pub indicators: Vec<OptF64Column>,
+    /// Signal type (null when `on_candle` was not called).
+    pub signal_type: StrColumn,
     /// Signal entry price.
-    pub signal_entry_price: Vec<Option<f64>>,
+    pub signal_entry_price: OptF64Column,
     /// Signal stop-loss.
-    pub signal_stop_loss: Vec<Option<f64>>,
+    pub signal_stop_loss: OptF64Column,
     /// Signal take-profit.
-    pub signal_take_profit: Vec<Option<f64>>,
+    pub signal_take_profit: OptF64Column,
     /// Signal metadata in insertion order.
-    pub signal_metadata: Vec<Option<Vec<(String, String)>>>,
+    pub signal_metadata: MetadataColumn,
     /// Signal status.
-    pub signal_status: Vec<Option<&'static str>>,
+    pub signal_status: StrColumn,
     /// `check_exit` calls that returned true.
     pub exit_requests: Vec<i64>,
     /// Cash.
@@ -49,7 +212,7 @@ pub struct EventColumns {
     /// Signed quantity.
     pub position_qty: Vec<f64>,
     /// Average entry price.
-    pub avg_price: Vec<Option<f64>>,
+    pub avg_price: OptF64Column,
     /// Open positions.
     pub open_positions: Vec<i64>,
     /// Pending orders.
@@ -80,28 +243,30 @@ impl EventColumns {
         let n = indicator_names.len();
         Self {
             indicator_names,
-            event_index: Vec::with_capacity(capacity),
-            timestamp: Vec::with_capacity(capacity),
-            timeframe: Vec::with_capacity(capacity),
-            price_type: Vec::with_capacity(capacity),
-            indicators: (0..n).map(|_| Vec::with_capacity(capacity)).collect(),
-            signal_type: Vec::with_capacity(capacity),
-            signal_entry_price: Vec::with_capacity(capacity),
-            signal_stop_loss: Vec::with_capacity(capacity),
-            signal_take_profit: Vec::with_capacity(capacity),
-            signal_metadata: Vec::with_capacity(capacity),
-            signal_status: Vec::with_capacity(capacity),
-            exit_requests: Vec::with_capacity(capacity),
-            cash: Vec::with_capacity(capacity),
-            equity: Vec::with_capacity(capacity),
-            realized_pnl: Vec::with_capacity(capacity),
-            unrealized_pnl: Vec::with_capacity(capacity),
-            position_qty: Vec::with_capacity(capacity),
-            avg_price: Vec::with_capacity(capacity),
-            open_positions: Vec::with_capacity(capacity),
-            pending_orders: Vec::with_capacity(capacity),
-            peak_equity: Vec::with_capacity(capacity),
-            drawdown: Vec::with_capacity(capacity),
+            event_index: pages::with_capacity(capacity),
+            timestamp: pages::with_capacity(capacity),
+            timeframe: pages::with_capacity(capacity),
+            price_type: pages::with_capacity(capacity),
+            indicators: (0..n)
+                .map(|_| OptF64Column::with_capacity(capacity))
+                .collect(),
+            signal_type: StrColumn::with_capacity(capacity),
+            signal_entry_price: OptF64Column::with_capacity(capacity),
+            signal_stop_loss: OptF64Column::with_capacity(capacity),
+            signal_take_profit: OptF64Column::with_capacity(capacity),
+            signal_metadata: MetadataColumn::with_capacity(capacity),
+            signal_status: StrColumn::with_capacity(capacity),
+            exit_requests: pages::with_capacity(capacity),
+            cash: pages::with_capacity(capacity),
+            equity: pages::with_capacity(capacity),
+            realized_pnl: pages::with_capacity(capacity),
+            unrealized_pnl: pages::with_capacity(capacity),
+            position_qty: pages::with_capacity(capacity),
+            avg_price: OptF64Column::with_capacity(capacity),
+            open_positions: pages::with_capacity(capacity),
+            pending_orders: pages::with_capacity(capacity),
+            peak_equity: pages::with_capacity(capacity),
+            drawdown: pages::with_capacity(capacity),
         }
     }
 

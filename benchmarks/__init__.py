@@ -1,0 +1,1 @@
+"""pytest-benchmark suite of the event engine paths (``bash scripts/bench.sh``)."""
