@@ -83,26 +83,65 @@ def run_rust(
     require_sorted: bool = False,
 ) -> Trace:
     """Run ``strategy`` over ``stream`` in the Rust event loop and return its trace."""
+    prep = prepare_run(stream, strategy, config, seed)
+    batches = run_stream(
+        prep.source,
+        strategy,
+        strategy.name,
+        prep.subscriptions,
+        prep.indicators,
+        prep.config,
+        seed,
+        prep.label,
+        require_sorted,
+    )
+    return trace_from_batches(batches, "rust", strategy.name, seed, prep.label, params)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedRun:
+    """What every Python-callback entry point hands to Rust, validated like legacy."""
+
+    subscriptions: list[tuple[str, str]]
+    indicators: list[tuple[str, str, str]]
+    config: dict[str, Any]
+    source: Any
+    label: str
+
+
+def prepare_run(
+    stream: StreamSource, strategy: Strategy, config: EngineConfig | None, seed: int
+) -> PreparedRun:
+    """Check seed, subscriptions and indicator specs (the legacy engine's errors, in its
+    order, before any work) and resolve the stream source."""
     cfg = config if config is not None else EngineConfig()
     check_seed(seed)
     subs = checked_subscriptions(strategy)
     requests = list(strategy.indicators())
-    IndicatorCache(requests)  # the legacy engine's ConfigError for bad specs, before any work
+    IndicatorCache(requests)
     source, label = _native_source(stream)
-    events, fills, trades, summary = run_stream(
-        source,
-        strategy,
-        strategy.name,
+    return PreparedRun(
         subs,
         [(r.timeframe, r.price_type, r.spec) for r in requests],
         dataclasses.asdict(cfg),
-        seed,
+        source,
         label,
-        require_sorted,
     )
+
+
+def trace_from_batches(
+    batches: tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch],
+    engine: str,
+    strategy_name: str,
+    seed: int,
+    label: str,
+    params: Mapping[str, Any] | None,
+) -> Trace:
+    """Wrap the four record batches exported by Rust (no copies) into a :class:`Trace`."""
+    events, fills, trades, summary = batches
     meta = {
-        "engine": "rust",
-        "strategy": strategy.name,
+        "engine": engine,
+        "strategy": strategy_name,
         "seed": str(seed),
         "source": label,
         "params": "" if params is None else repr(sorted(params.items())),

@@ -15,7 +15,6 @@ signals as one canonical ``RecordBatch`` (:data:`SIGNAL_SCHEMA`).
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,9 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from legacy_py.config import EngineConfig
-from legacy_py.engine import check_seed, checked_subscriptions
 from legacy_py.errors import BatchUnsupported, ConfigError, StrategyError, StrategyTypeError
-from legacy_py.indicators import IndicatorCache
 from legacy_py.strategies import BaseStrategy
 from legacy_py.trace import Trace
 from legacy_py.types import Strategy
@@ -331,43 +328,25 @@ def run_batch(
     :class:`~legacy_py.errors.BatchUnsupported`, a ``ConfigError``. The trace's
     ``meta["engine"]`` is ``"rust-batch"``.
     """
-    from omega_rust import _native_source
+    from omega_rust import prepare_run, trace_from_batches
 
     check_batch_support(strategy)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ConfigError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
-    cfg = config if config is not None else EngineConfig()
-    check_seed(seed)
-    subs = checked_subscriptions(strategy)
-    requests = list(strategy.indicators())
-    IndicatorCache(requests)  # the legacy engine's ConfigError for bad specs, before any work
-    source, label = _native_source(stream)
-    events, fills, trades, summary = run_batch_stream(
-        source,
+    prep = prepare_run(stream, strategy, config, seed)
+    batches = run_batch_stream(
+        prep.source,
         strategy,
         strategy.name,
-        subs,
-        [(r.timeframe, r.price_type, r.spec) for r in requests],
-        dataclasses.asdict(cfg),
+        prep.subscriptions,
+        prep.indicators,
+        prep.config,
         seed,
-        label,
+        prep.label,
         chunk_size,
         require_sorted,
     )
-    meta = {
-        "engine": "rust-batch",
-        "strategy": strategy.name,
-        "seed": str(seed),
-        "source": label,
-        "params": "" if params is None else repr(sorted(params.items())),
-    }
-    return Trace(
-        pa.Table.from_batches([events]),
-        pa.Table.from_batches([fills]),
-        pa.Table.from_batches([trades]),
-        pa.Table.from_batches([summary]),
-        meta,
-    )
+    return trace_from_batches(batches, "rust-batch", strategy.name, seed, prep.label, params)
 
 
 __all__ = [
