@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -686,17 +686,3 @@ def targets() -> dict[str, Any]:
         "memory": {"rule": "peak memory <= legacy (Python) baseline, same stream"},
         "leaks": {"rule": "no RSS growth over repeated runs", "bound_kib": LEAK_BOUND_BYTES / 1024},
     }
-
-
-@dataclass
-class Timed:
-    """A labelled timing result."""
-
-    label: str
-    stats: Stats
-    events: int
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"label": self.label, **self.stats.to_dict(self.events), **self.extra}
