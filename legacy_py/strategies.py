@@ -236,14 +236,14 @@ class RsiReversion(BaseStrategy):
         if rsi is None or atr is None or atr <= 0.0:
             return None
         if rsi < self.p_float("lower"):
-            sl = candle.close - self.p_float("sl_atr") * atr
+            sl = candle.close - self.p_float("sl_atr") * atr  # port: same order
             if sl <= 0.0:
                 return None
-            tp = candle.close + self.p_float("tp_atr") * atr
+            tp = candle.close + self.p_float("tp_atr") * atr  # port: same order
             return StrategySignal(SignalType.LONG, stop_loss=sl, take_profit=tp)
         if rsi > self.p_float("upper"):
-            sl = candle.close + self.p_float("sl_atr") * atr
-            tp = candle.close - self.p_float("tp_atr") * atr
+            sl = candle.close + self.p_float("sl_atr") * atr  # port: same order
+            tp = candle.close - self.p_float("tp_atr") * atr  # port: same order
             if tp <= 0.0:
                 return None
             return StrategySignal(SignalType.SHORT, stop_loss=sl, take_profit=tp)
@@ -260,9 +260,9 @@ class RsiReversion(BaseStrategy):
         high = usable & ~low & (rsi > self.p_float("upper"))
         sl_atr, tp_atr = self.p_float("sl_atr"), self.p_float("tp_atr")
         long_sl = close - sl_atr * atr  # port: same order as on_candle
-        long_tp = close + tp_atr * atr
-        short_sl = close + sl_atr * atr
-        short_tp = close - tp_atr * atr
+        long_tp = close + tp_atr * atr  # port: same order
+        short_sl = close + sl_atr * atr  # port: same order
+        short_tp = close - tp_atr * atr  # port: same order
         long = low & ~(long_sl <= 0.0)
         short = high & ~(short_tp <= 0.0)
         fire = long | short
@@ -314,7 +314,7 @@ class DonchianBreakout(BaseStrategy):
         self._prev = dict(indicators)
         if prev_hi is None or prev_lo is None or atr is None or atr <= 0.0:
             return None
-        stop = self.p_float("sl_atr") * atr
+        stop = self.p_float("sl_atr") * atr  # port: same order
         if candle.close > prev_hi:
             if candle.close - stop <= 0.0:  # a long stop must stay a positive price
                 return None
@@ -405,25 +405,25 @@ class MtfTrend(BaseStrategy):
             "macd": "none" if macd is None else repr(macd),
         }
         if state > 0 and up:
-            entry = candle.close - self.p_float("pullback_atr") * atr
+            entry = candle.close - self.p_float("pullback_atr") * atr  # port: same order
             if entry - self.p_float("sl_atr") * atr <= 0.0:
                 return None
             return StrategySignal(
                 SignalType.LONG,
                 entry_price=entry,
-                stop_loss=entry - self.p_float("sl_atr") * atr,
-                take_profit=entry + self.p_float("tp_atr") * atr,
+                stop_loss=entry - self.p_float("sl_atr") * atr,  # port: same order
+                take_profit=entry + self.p_float("tp_atr") * atr,  # port: same order
                 metadata=meta,
             )
         if state < 0 and not up:
-            entry = candle.close + self.p_float("pullback_atr") * atr
-            tp = entry - self.p_float("tp_atr") * atr
+            entry = candle.close + self.p_float("pullback_atr") * atr  # port: same order
+            tp = entry - self.p_float("tp_atr") * atr  # port: same order
             if tp <= 0.0:
                 return None
             return StrategySignal(
                 SignalType.SHORT,
                 entry_price=entry,
-                stop_loss=entry + self.p_float("sl_atr") * atr,
+                stop_loss=entry + self.p_float("sl_atr") * atr,  # port: same order
                 take_profit=tp,
                 metadata=meta,
             )
@@ -451,7 +451,7 @@ class Churn(BaseStrategy):
         self._n += 1
         if self._n % self.p_int("every") != 0:
             return None
-        band = candle.close * self.p_float("band")
+        band = candle.close * self.p_float("band")  # port: same order
         if (self._n // self.p_int("every")) % 2 == 1:
             return StrategySignal(
                 SignalType.LONG, stop_loss=candle.close - band, take_profit=candle.close + band
