@@ -22,14 +22,13 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use super::engine::{parse_config, parse_series, SIGNAL_CHECK_INTERVAL};
+use super::engine::{build_run_spec, SIGNAL_CHECK_INTERVAL};
 use super::errors::{config_error, panic_error};
 use super::stream::load;
 use crate::event::batch::{BatchDispatcher, BatchStrategy, Chunk, LookAhead};
-use crate::event::engine::{run, RunError, RunSpec};
+use crate::event::engine::{run, RunError};
 use crate::event::queue::EventQueue;
 use crate::event::types::{SignalType, StrategySignal};
-use crate::indicators::IndicatorRequest;
 use crate::trace::arrow::trace_batches;
 
 fn internal(message: &str) -> PyErr {
@@ -267,24 +266,15 @@ fn run_batch_inner<'py>(
     require_sorted: bool,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let stream = load(source, require_sorted)?;
-    let subs = subscriptions
-        .iter()
-        .map(|(tf, pt)| parse_series(py, tf, pt))
-        .collect::<PyResult<Vec<_>>>()?;
-    let requests: Vec<IndicatorRequest> = indicators
-        .iter()
-        .map(|(tf, pt, spec)| IndicatorRequest::new(tf, pt, spec))
-        .collect();
-    let spec = RunSpec {
-        strategy_name: strategy_name.to_str()?.to_string(),
-        strategy_label: strategy_name.repr()?.to_str()?.to_string(),
-        subscriptions: subs,
-        indicators: requests,
-        config: parse_config(config)?,
+    let spec = build_run_spec(
+        &stream,
+        strategy_name,
+        subscriptions,
+        indicators,
+        config,
         seed,
-        contract_size: stream.instrument.contract_size,
-        source: source_label,
-    };
+        source_label,
+    )?;
     let lookahead = LookAhead::new(
         stream.columns(),
         &spec.subscriptions,

@@ -30,6 +30,7 @@ use crate::event::types::{
 };
 use crate::indicators::IndicatorRequest;
 use crate::portfolio::OpenPosition;
+use crate::stream::ValidatedStream;
 use crate::trace::arrow::trace_batches;
 
 /// Events between two checks for pending signals (Ctrl-C).
@@ -372,6 +373,42 @@ pub fn run_stream<'py>(
     }
 }
 
+/// The [`RunSpec`] of a Python-callback run (Strategies B and C), from the arguments
+/// the Python wrappers pass.
+///
+/// # Errors
+/// `ConfigError` for a bad subscription; extraction errors for a malformed config.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_run_spec(
+    stream: &ValidatedStream,
+    strategy_name: &Bound<'_, PyString>,
+    subscriptions: &[(String, String)],
+    indicators: &[(String, String, String)],
+    config: &Bound<'_, PyDict>,
+    seed: i64,
+    source_label: String,
+) -> PyResult<RunSpec> {
+    let py = strategy_name.py();
+    let subs = subscriptions
+        .iter()
+        .map(|(tf, pt)| parse_series(py, tf, pt))
+        .collect::<PyResult<Vec<_>>>()?;
+    let requests: Vec<IndicatorRequest> = indicators
+        .iter()
+        .map(|(tf, pt, spec)| IndicatorRequest::new(tf, pt, spec))
+        .collect();
+    Ok(RunSpec {
+        strategy_name: strategy_name.to_str()?.to_string(),
+        strategy_label: strategy_name.repr()?.to_str()?.to_string(),
+        subscriptions: subs,
+        indicators: requests,
+        config: parse_config(config)?,
+        seed,
+        contract_size: stream.instrument.contract_size,
+        source: source_label,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_inner<'py>(
     py: Python<'py>,
@@ -386,24 +423,15 @@ fn run_inner<'py>(
     require_sorted: bool,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let stream = load(source, require_sorted)?;
-    let subs = subscriptions
-        .iter()
-        .map(|(tf, pt)| parse_series(py, tf, pt))
-        .collect::<PyResult<Vec<_>>>()?;
-    let requests: Vec<IndicatorRequest> = indicators
-        .iter()
-        .map(|(tf, pt, spec)| IndicatorRequest::new(tf, pt, spec))
-        .collect();
-    let spec = RunSpec {
-        strategy_name: strategy_name.to_str()?.to_string(),
-        strategy_label: strategy_name.repr()?.to_str()?.to_string(),
-        subscriptions: subs,
-        indicators: requests,
-        config: parse_config(config)?,
+    let spec = build_run_spec(
+        &stream,
+        strategy_name,
+        subscriptions,
+        indicators,
+        config,
         seed,
-        contract_size: stream.instrument.contract_size,
-        source: source_label,
-    };
+        source_label,
+    )?;
     // Names of the indicator outputs, interned once for the whole run.
     let cache = crate::indicators::IndicatorCache::new(&spec.indicators)
         .map_err(|e| config_error(py, e.message()))?;
