@@ -126,20 +126,21 @@ pub fn run<S: StrategyCallbacks>(
         PriceType::Ask
     };
 
-    let mut cache = IndicatorCache::new(&spec.indicators)
+    let cache = IndicatorCache::new(&spec.indicators)
         .map_err(|e| RunError::Config(e.message().to_string()))?;
     let cfg = spec.config.clone();
     let mut portfolio = Portfolio::new(cfg.initial_cash, spec.contract_size);
     let mut sim = ExecutionSimulator::new(cfg.clone(), seed_bits(spec.seed), buy_pt, sell_pt);
+    // 1. indicators, for every event at once: they depend only on the candles, so the
+    // values after event i are known before the loop (`indicators::columns`), and
+    // these columns are the trace's `ind_*` columns.
+    let indicator_columns = cache.event_columns(queue.columns(), queue.order());
     let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
     let mut samples: Vec<f64> = Vec::new();
-    let mut values: Vec<Option<f64>> = Vec::with_capacity(events.indicator_names.len());
+    let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
 
     for (i, candle) in queue.enumerate() {
         let index = i as i64;
-        // 1. indicators
-        cache.update(&candle);
-        cache.write_values(&mut values);
         // 2. fills and exits
         if candle.timeframe == exec_tf {
             sim.on_execution_bar(&mut portfolio, index, &candle);
@@ -153,6 +154,9 @@ pub fn run<S: StrategyCallbacks>(
         let key = candle.key();
         let mut outcome = EventOutcome::default();
         if spec.subscriptions.contains(&key) {
+            for (value, column) in values.iter_mut().zip(&indicator_columns) {
+                *value = column.get(i);
+            }
             // 3. check_exit, for positions without a pending exit in position-id order.
             // An iteration only changes its own position and none is opened or closed
             // here, so testing `exit_pending` as we go equals Python's loop over
@@ -194,10 +198,11 @@ pub fn run<S: StrategyCallbacks>(
             samples.push(portfolio.equity);
         }
         let pending = sim.orders.len();
-        events.push(index, &candle, &values, outcome, &portfolio, pending);
+        events.push(index, &candle, outcome, &portfolio, pending);
         strategy.after_event(index).map_err(RunError::Strategy)?;
     }
 
+    events.indicators = indicator_columns;
     let trade_count = portfolio.trades.len();
     let win_rate = if trade_count == 0 {
         None

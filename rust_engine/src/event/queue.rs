@@ -118,6 +118,12 @@ impl<'a> EventQueue<'a> {
     pub fn columns(&self) -> CandleColumns<'a> {
         self.columns
     }
+
+    /// The canonical permutation of the rows (`None`: already in canonical order).
+    #[must_use]
+    pub fn order(&self) -> Option<&[usize]> {
+        self.order.as_deref()
+    }
 }
 
 impl Iterator for EventQueue<'_> {

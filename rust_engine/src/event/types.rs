@@ -49,7 +49,7 @@ impl Timeframe {
 
     /// The name used in streams and traces (`"M1"`, ...).
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Timeframe::M1 => "M1",
             Timeframe::M5 => "M5",
@@ -86,7 +86,7 @@ pub enum PriceType {
 impl PriceType {
     /// `"bid"` or `"ask"`.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PriceType::Bid => "bid",
             PriceType::Ask => "ask",

@@ -135,6 +135,10 @@ pub struct ExecutionSimulator {
     pub cancelled_orders: i64,
     lane: u64,
     event: i64,
+    /// Spare order buffer, swapped with `orders` on every execution bar (no allocation).
+    spare: Vec<Order>,
+    /// Scratch list of position ids for the SL/TP check (reused, no allocation).
+    stop_ids: Vec<i64>,
 }
 
 impl ExecutionSimulator {
@@ -152,6 +156,8 @@ impl ExecutionSimulator {
             cancelled_orders: 0,
             lane: 0,
             event: -1,
+            spare: Vec::new(),
+            stop_ids: Vec::new(),
         }
     }
 
@@ -252,9 +258,13 @@ impl ExecutionSimulator {
         is_buy: bool,
         is_sell: bool,
     ) {
-        let orders = std::mem::take(&mut self.orders);
-        let mut keep = Vec::with_capacity(orders.len());
-        for mut order in orders {
+        if self.orders.is_empty() {
+            return;
+        }
+        let mut orders = std::mem::take(&mut self.orders);
+        let mut keep = std::mem::take(&mut self.spare);
+        keep.clear();
+        for mut order in orders.drain(..) {
             let side_ok = if order.side == Side::Long {
                 is_buy
             } else {
@@ -298,6 +308,7 @@ impl ExecutionSimulator {
             );
         }
         self.orders = keep;
+        self.spare = orders;
     }
 
     fn fill_entry(
@@ -377,8 +388,14 @@ impl ExecutionSimulator {
         is_buy: bool,
         is_sell: bool,
     ) {
-        let ids: Vec<i64> = portfolio.positions.iter().map(|p| p.position_id).collect();
-        for pid in ids {
+        if portfolio.positions.is_empty() {
+            return;
+        }
+        // The ids first (as Python's list), since exits remove positions as we go.
+        let mut ids = std::mem::take(&mut self.stop_ids);
+        ids.clear();
+        ids.extend(portfolio.positions.iter().map(|p| p.position_id));
+        for &pid in &ids {
             let Some(idx) = portfolio.find(pid) else {
                 continue;
             };
@@ -435,6 +452,7 @@ impl ExecutionSimulator {
             }
             self.book_exit(portfolio, event_index, candle, 0, idx, price, slip, reason);
         }
+        self.stop_ids = ids;
     }
 }
 

@@ -17,8 +17,8 @@ pub(crate) fn period_f64(n: usize) -> f64 {
 
 /// The last `n` values, oldest first (Python's `deque(maxlen=n)`).
 #[derive(Clone, Debug)]
-struct Window {
-    n: usize,
+pub(super) struct Window {
+    pub(super) n: usize,
     buf: VecDeque<f64>,
 }
 
@@ -87,8 +87,8 @@ impl Window {
 /// `sma:n`.
 #[derive(Clone, Debug)]
 pub struct Sma {
-    window: Window,
-    fn_: f64,
+    pub(super) window: Window,
+    pub(super) fn_: f64,
     out: [Option<f64>; 1],
 }
 
@@ -111,8 +111,8 @@ impl Sma {
 /// `std:n` (population).
 #[derive(Clone, Debug)]
 pub struct Std {
-    window: Window,
-    fn_: f64,
+    pub(super) window: Window,
+    pub(super) fn_: f64,
     out: [Option<f64>; 1],
 }
 
@@ -135,9 +135,9 @@ impl Std {
 /// `bb:n:k`: outputs (upper, mid, lower).
 #[derive(Clone, Debug)]
 pub struct Bollinger {
-    window: Window,
-    fn_: f64,
-    k: f64,
+    pub(super) window: Window,
+    pub(super) fn_: f64,
+    pub(super) k: f64,
     out: [Option<f64>; 3],
 }
 
@@ -396,8 +396,8 @@ impl Macd {
 /// `highest:n` (of highs) or `lowest:n` (of lows).
 #[derive(Clone, Debug)]
 pub struct Extreme {
-    window: Window,
-    highest: bool,
+    pub(super) window: Window,
+    pub(super) highest: bool,
     out: [Option<f64>; 1],
 }
 

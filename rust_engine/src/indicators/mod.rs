@@ -5,6 +5,7 @@
 //! `macd:f:s:g`, `highest:n`, `lowest:n`), the output names and the cache semantics are
 //! the same as in Python.
 
+mod columns;
 mod kinds;
 #[cfg(test)]
 mod tests;

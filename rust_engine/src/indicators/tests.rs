@@ -529,3 +529,137 @@ fn python_vectors_bit_for_bit() {
     assert!(checked_rows >= 400, "only {checked_rows} rows");
     assert!(checked_values > 10_000, "only {checked_values} values");
 }
+
+/// A deterministic stream of awkward values: signed zeros, tiny and huge magnitudes,
+/// repeats (ties), mixed series and timeframes, and rows out of canonical order.
+fn awkward_columns(rows: usize) -> (Vec<i64>, Vec<Timeframe>, Vec<PriceType>, Vec<[f64; 4]>) {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = || {
+        // splitmix64
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let pool = [
+        0.0,
+        -0.0,
+        1.0,
+        1.0,
+        1e-300,
+        3.0e300,
+        1.1,
+        1.100_000_000_000_000_3, // the next float after 1.1
+        7.5,
+        0.1,
+        0.2,
+        0.3,
+    ];
+    let (mut ts, mut tf, mut pt, mut px) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rows {
+        let r = next();
+        let pick = |k: u64| -> f64 {
+            let idx = usize::try_from(k % 16).unwrap_or(0);
+            if idx < pool.len() {
+                pool[idx]
+            } else {
+                #[allow(clippy::cast_precision_loss)]
+                let v = (k >> 11) as f64 / 9_007_199_254_740_992.0 * 100.0;
+                v
+            }
+        };
+        let close = pick(r);
+        let spread = pick(r >> 7).abs();
+        ts.push(i64::try_from(i / 3).unwrap_or(0) * 60);
+        tf.push(if r % 5 == 0 {
+            Timeframe::M5
+        } else {
+            Timeframe::M1
+        });
+        pt.push(if r % 2 == 0 {
+            PriceType::Bid
+        } else {
+            PriceType::Ask
+        });
+        px.push([close, close + spread, close - spread, close]);
+    }
+    (ts, tf, pt, px)
+}
+
+#[test]
+fn event_columns_equal_the_incremental_cache_bit_for_bit() {
+    let specs = [
+        "sma:1",
+        "sma:3",
+        "sma:30",
+        "std:1",
+        "std:4",
+        "bb:5:2.0",
+        "bb:3:0.5",
+        "ema:3",
+        "rsi:2",
+        "atr:3",
+        "macd:2:4:3",
+        "highest:1",
+        "highest:7",
+        "lowest:4",
+        "sma:600",
+    ];
+    for rows in [0_usize, 1, 2, 5, 40, 257, 1000] {
+        let (ts, tf, pt, px) = awkward_columns(rows);
+        let open: Vec<f64> = px.iter().map(|p| p[0]).collect();
+        let high: Vec<f64> = px.iter().map(|p| p[1]).collect();
+        let low: Vec<f64> = px.iter().map(|p| p[2]).collect();
+        let close: Vec<f64> = px.iter().map(|p| p[3]).collect();
+        let columns = crate::event::queue::CandleColumns {
+            timestamp: &ts,
+            timeframe: &tf,
+            price_type: &pt,
+            open: &open,
+            high: &high,
+            low: &low,
+            close: &close,
+            volume: &open,
+        };
+        let mut requests = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let series = ["bid", "ask"][i % 2];
+            requests.push(IndicatorRequest::new("M1", series, spec));
+            requests.push(IndicatorRequest::new("M5", "bid", spec));
+        }
+        let order = columns.canonical_permutation();
+        for ord in [None, order.as_deref()] {
+            let mut cache = IndicatorCache::new(&requests).unwrap();
+            let cols = cache.event_columns(columns, ord);
+            assert_eq!(cols.len(), cache.output_names().len());
+            let mut values = Vec::new();
+            for e in 0..rows {
+                let row = ord.map_or(e, |p| p[e]);
+                cache.update(&columns.candle(row));
+                cache.write_values(&mut values);
+                for (j, (col, v)) in cols.iter().zip(&values).enumerate() {
+                    assert_eq!(col.len(), rows);
+                    assert_eq!(
+                        col.get(e).map(f64::to_bits),
+                        v.map(f64::to_bits),
+                        "rows {rows}, event {e}, output {}",
+                        cache.output_names()[j]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn window_sums_fold_from_zero_oldest_first() {
+    // 0.0 + -0.0 is +0.0: the fold must start from 0.0, not from the first value.
+    let mut out = [1.0; 2];
+    columns::window_sums(&[-0.0, -0.0, -0.0], 2, &mut out);
+    assert_eq!(out.map(f64::to_bits), [0.0_f64.to_bits(); 2]);
+    // (1e16 + 1.0) + -1e16 = 0.0, but 1e16 + (1.0 + -1e16) = 2.0: order matters.
+    let mut out = [0.0; 1];
+    columns::window_sums(&[1e16, 1.0, -1e16], 3, &mut out);
+    assert_eq!(out[0], 0.0);
+}

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use arrow_array::{
     ArrayRef, Float64Array, Int64Array, MapArray, RecordBatch, StringArray, StructArray,
 };
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 
 use super::{EventColumns, MetadataColumn, OptF64Column, StrColumn, Summary, TraceData};
+use crate::event::types::{PriceType, Timeframe};
 use crate::execution::Fill;
 use crate::portfolio::ClosedTrade;
 
@@ -34,34 +35,80 @@ fn i64_vec_col(v: Vec<i64>) -> ArrayRef {
     Arc::new(Int64Array::from(v))
 }
 
+/// A validity bitmap from one flag per row; `None` when every row is valid.
+fn nulls_from(valid: &[bool]) -> Option<NullBuffer> {
+    let mut words: Vec<u64> = Vec::with_capacity(valid.len().div_ceil(64));
+    for chunk in valid.chunks(64) {
+        let mut word = 0_u64;
+        for (bit, &v) in chunk.iter().enumerate() {
+            word |= u64::from(v) << bit;
+        }
+        words.push(word);
+    }
+    let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(words), 0, valid.len()));
+    (nulls.null_count() > 0).then_some(nulls)
+}
+
 /// Moves the values into Arrow (no copy); the validity becomes a bitmap.
 fn opt_f64_column(c: OptF64Column) -> ArrayRef {
-    let nulls = NullBuffer::from(c.valid);
-    let nulls = if nulls.null_count() == 0 {
-        None
-    } else {
-        Some(nulls)
-    };
+    let nulls = nulls_from(&c.valid);
+    drop(c.valid);
     Arc::new(Float64Array::new(ScalarBuffer::from(c.values), nulls))
 }
 
-fn str_column(c: &StrColumn) -> Result<ArrayRef, ArrowError> {
-    opt_str_col(c.iter(), c.len())
+/// A `Utf8` column whose row `i` is `dict[codes[i]]` (`None`: null), written straight
+/// into exactly sized offset and value buffers.
+fn coded_utf8(
+    codes: impl ExactSizeIterator<Item = usize> + Clone,
+    dict: &[Option<&str>],
+) -> Result<ArrayRef, ArrowError> {
+    let rows = codes.len();
+    let total: usize = codes.clone().map(|c| dict[c].map_or(0, str::len)).sum(); // integers
+    offset(total)?;
+    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    let mut values: Vec<u8> = Vec::with_capacity(total);
+    let mut valid: Vec<bool> = Vec::with_capacity(rows);
+    offsets.push(0);
+    let mut end = 0_i32;
+    for c in codes {
+        let text = dict[c];
+        if let Some(text) = text {
+            for &b in text.as_bytes() {
+                values.push(b);
+            }
+            end += i32::try_from(text.len()).unwrap_or(i32::MAX); // total fits in i32
+        }
+        valid.push(text.is_some());
+        offsets.push(end);
+    }
+    let nulls = nulls_from(&valid);
+    // SAFETY: `values` is the concatenation of whole `&str`s, so it is UTF-8 and every
+    // offset (a running sum of their byte lengths, starting at 0, ending at
+    // `values.len()`, which fits in i32 as checked above) lies on a char boundary;
+    // offsets never decrease and there is one more offset than rows, as `nulls` has rows.
+    Ok(Arc::new(unsafe {
+        StringArray::new_unchecked(
+            OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(values),
+            nulls,
+        )
+    }))
 }
 
+/// A [`StrColumn`] as `Utf8` (code 0 is null, `k` is `dictionary[k - 1]`).
+fn str_column(c: &StrColumn) -> Result<ArrayRef, ArrowError> {
+    let mut dict: Vec<Option<&str>> = vec![None];
+    dict.extend(c.dictionary.iter().map(|d| Some(*d)));
+    coded_utf8(c.codes.iter().map(|&k| usize::from(k)), &dict)
+}
+
+/// A non-null `Utf8` column.
 fn str_col<'a>(v: impl Iterator<Item = &'a str>, len: usize) -> Result<ArrayRef, ArrowError> {
-    opt_str_col(v.map(Some), len)
+    Ok(Arc::new(utf8_array(v.map(Some), len, 8)?))
 }
 
 /// A `Utf8` array built straight into pre-sized offset and value buffers (the
 /// builder's doubling value buffer cost a copy per growth step).
-fn opt_str_col<'a>(
-    v: impl Iterator<Item = Option<&'a str>>,
-    len: usize,
-) -> Result<ArrayRef, ArrowError> {
-    Ok(Arc::new(utf8_array(v, len, 8)?))
-}
-
 fn utf8_array<'a>(
     v: impl Iterator<Item = Option<&'a str>>,
     len: usize,
@@ -70,25 +117,39 @@ fn utf8_array<'a>(
     let mut offsets: Vec<i32> = Vec::with_capacity(len + 1);
     let mut values: Vec<u8> = Vec::with_capacity(len * bytes_per_row);
     let mut valid: Vec<bool> = Vec::with_capacity(len);
-    let mut nulls = 0_usize;
     offsets.push(0);
     for row in v {
         if let Some(text) = row {
             values.extend_from_slice(text.as_bytes());
-            valid.push(true);
-        } else {
-            valid.push(false);
-            nulls += 1;
         }
+        valid.push(row.is_some());
         offsets.push(offset(values.len())?);
     }
-    let nulls = (nulls > 0).then(|| NullBuffer::from(valid));
     StringArray::try_new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         Buffer::from_vec(values),
-        nulls,
+        nulls_from(&valid),
     )
 }
+
+/// `Timeframe::as_str` by discriminant.
+const TIMEFRAME_NAMES: [Option<&str>; Timeframe::ALL.len()] = {
+    let mut names = [None; Timeframe::ALL.len()];
+    let mut i = 0;
+    while i < Timeframe::ALL.len() {
+        names[Timeframe::ALL[i] as usize] = Some(Timeframe::ALL[i].as_str());
+        i += 1;
+    }
+    names
+};
+
+/// `PriceType::as_str` by discriminant.
+const PRICE_TYPE_NAMES: [Option<&str>; 2] = {
+    let mut names = [None; 2];
+    names[PriceType::Bid as usize] = Some(PriceType::Bid.as_str());
+    names[PriceType::Ask as usize] = Some(PriceType::Ask.as_str());
+    names
+};
 
 fn offset(len: usize) -> Result<i32, ArrowError> {
     i32::try_from(len).map_err(|_| ArrowError::ComputeError("string column over 2 GiB".into()))
@@ -116,7 +177,7 @@ pub fn metadata_type() -> DataType {
 /// The metadata `map<string, string>` column, built straight into its buffers: one
 /// offset per row (a null row or an empty map adds no entries), keys and values in
 /// insertion order.
-fn metadata_col(v: MetadataColumn) -> Result<ArrayRef, ArrowError> {
+fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
     let kv_fields = metadata_entry_fields();
     let entries_field = Arc::new(Field::new(
         "entries",
@@ -146,8 +207,7 @@ fn metadata_col(v: MetadataColumn) -> Result<ArrayRef, ArrowError> {
         vec![Arc::new(key_array), Arc::new(value_array)],
         None,
     )?;
-    let nulls = NullBuffer::from(v.valid);
-    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    let nulls = nulls_from(&v.valid);
     Ok(Arc::new(MapArray::try_new(
         entries_field,
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
@@ -198,8 +258,8 @@ pub fn events_batch(e: EventColumns) -> Result<RecordBatch, ArrowError> {
     let mut cols: Vec<ArrayRef> = vec![
         i64_vec_col(event_index),
         i64_vec_col(timestamp),
-        str_col(timeframe.iter().map(|t| t.as_str()), timeframe.len())?,
-        str_col(price_type.iter().map(|p| p.as_str()), price_type.len())?,
+        coded_utf8(timeframe.iter().map(|t| *t as usize), &TIMEFRAME_NAMES)?,
+        coded_utf8(price_type.iter().map(|p| *p as usize), &PRICE_TYPE_NAMES)?,
     ];
     drop((timeframe, price_type));
     for (name, values) in indicator_names.iter().zip(indicators) {
@@ -230,7 +290,7 @@ pub fn events_batch(e: EventColumns) -> Result<RecordBatch, ArrowError> {
         opt_f64_column(signal_entry_price),
         opt_f64_column(signal_stop_loss),
         opt_f64_column(signal_take_profit),
-        metadata_col(signal_metadata)?,
+        metadata_col(&signal_metadata)?,
         str_column(&signal_status)?,
         i64_vec_col(exit_requests),
         f64_vec_col(cash),
@@ -457,17 +517,18 @@ mod tests {
                 exit_requests: 0,
             },
         ];
+        let mut ind = OptF64Column::with_capacity(4);
         for (i, outcome) in outcomes.into_iter().enumerate() {
-            let ind = if i == 0 { None } else { Some(0.5) };
+            ind.push(if i == 0 { None } else { Some(0.5) });
             e.push(
                 i64::try_from(i).unwrap_or(0),
                 &candle(60 * (1 + i64::try_from(i).unwrap_or(0))),
-                &[ind],
                 outcome,
                 &p,
                 i,
             );
         }
+        e.indicators = vec![ind];
         e
     }
 

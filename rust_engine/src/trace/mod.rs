@@ -30,6 +30,15 @@ impl OptF64Column {
         }
     }
 
+    /// `rows` null rows.
+    #[must_use]
+    pub fn nulls(rows: usize) -> Self {
+        let mut c = Self::with_capacity(rows);
+        c.values.resize(rows, 0.0);
+        c.valid.resize(rows, false);
+        c
+    }
+
     /// Append one row.
     pub fn push(&mut self, value: Option<f64>) {
         self.values.push(value.unwrap_or(0.0));
@@ -86,7 +95,9 @@ impl StrColumn {
         let code = match value {
             None => 0,
             Some(v) => {
-                let pos = if let Some(pos) = self.dictionary.iter().position(|d| *d == v) {
+                // Values are string constants: compare addresses first, text second.
+                let same = |d: &&str| std::ptr::eq(*d, v) || *d == v;
+                let pos = if let Some(pos) = self.dictionary.iter().position(same) {
                     pos
                 } else {
                     self.dictionary.push(v);
@@ -237,19 +248,18 @@ pub struct EventOutcome {
 }
 
 impl EventColumns {
-    /// Empty columns for `indicator_names`, with room for `capacity` events.
+    /// Empty columns for `indicator_names`, with room for `capacity` events. The
+    /// indicator columns start empty: the engine computes them for all events at once
+    /// and sets [`Self::indicators`] (one column per name, one row per event).
     #[must_use]
     pub fn new(indicator_names: Vec<String>, capacity: usize) -> Self {
-        let n = indicator_names.len();
         Self {
             indicator_names,
             event_index: pages::with_capacity(capacity),
             timestamp: pages::with_capacity(capacity),
             timeframe: pages::with_capacity(capacity),
             price_type: pages::with_capacity(capacity),
-            indicators: (0..n)
-                .map(|_| OptF64Column::with_capacity(capacity))
-                .collect(),
+            indicators: Vec::new(),
             signal_type: StrColumn::with_capacity(capacity),
             signal_entry_price: OptF64Column::with_capacity(capacity),
             signal_stop_loss: OptF64Column::with_capacity(capacity),
@@ -282,12 +292,11 @@ impl EventColumns {
         self.event_index.is_empty()
     }
 
-    /// Record one event row (state after the event).
+    /// Record one event row (state after the event), all but the indicator columns.
     pub fn push(
         &mut self,
         index: i64,
         candle: &Candle,
-        indicators: &[Option<f64>],
         outcome: EventOutcome,
         portfolio: &Portfolio,
         pending_orders: usize,
@@ -296,9 +305,6 @@ impl EventColumns {
         self.timestamp.push(candle.timestamp);
         self.timeframe.push(candle.timeframe);
         self.price_type.push(candle.price_type);
-        for (col, v) in self.indicators.iter_mut().zip(indicators) {
-            col.push(*v);
-        }
         if outcome.called {
             match outcome.signal {
                 None => {

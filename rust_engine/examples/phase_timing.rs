@@ -1,0 +1,45 @@
+//! Times the phases of one native run: validation, the run, the Arrow trace batches.
+//!
+//! `cargo run --release -p rust_engine --example phase_timing -- FILE.arrow [ROUNDS] [STRATEGY]`
+//! (best of ROUNDS; FILE is an Arrow IPC candle stream, e.g. one cached by
+//! `scripts/bench_native.py`). A profiling aid: no Python, so `perf record` sees only Rust.
+use std::path::Path;
+use std::time::Instant;
+
+use omega_rust::strategies::{run_to_end, NativeJob};
+use omega_rust::stream::read_ipc_file;
+use omega_rust::stream::validate_batches;
+use omega_rust::trace::arrow::trace_batches;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = &args[1];
+    let rounds: usize = args.get(2).map_or(20, |s| s.parse().unwrap());
+    let name = args.get(3).map_or("sma_cross", String::as_str);
+    let (schema, batches) = read_ipc_file(Path::new(path)).unwrap();
+    let mut best = [f64::INFINITY; 3];
+    let mut n = 0;
+    for _ in 0..rounds {
+        let t0 = Instant::now();
+        let stream = validate_batches(&schema, &batches, false).unwrap();
+        let t1 = Instant::now();
+        let trace = run_to_end(&stream, &NativeJob::new(name)).unwrap();
+        let t2 = Instant::now();
+        let b = trace_batches(trace).unwrap();
+        let t3 = Instant::now();
+        n = stream.len();
+        drop(b);
+        for (k, d) in [(0, t1 - t0), (1, t2 - t1), (2, t3 - t2)] {
+            best[k] = best[k].min(d.as_secs_f64());
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    for (k, label) in ["validate", "run", "batches"].iter().enumerate() {
+        println!(
+            "{label:9} {:8.3} ms {:7.1} ns/ev",
+            best[k] * 1e3,
+            best[k] * 1e9 / nf
+        );
+    }
+}

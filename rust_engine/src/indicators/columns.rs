@@ -1,0 +1,302 @@
+//! Indicator values for a whole stream, computed column by column before the event loop.
+//!
+//! An indicator's value after event `i` depends only on the candles of its series up
+//! to `i` (`docs/engine_semantics.md`, step 1), never on engine state, so the engine can
+//! compute every output for every event up front: [`IndicatorCache::event_columns`]
+//! returns one event-aligned column per output — exactly the trace's `ind_*` columns —
+//! and the loop reads the current values from them.
+//!
+//! **Same arithmetic.** Each value is produced by the same IEEE-754 operations, in the
+//! same order, as the incremental state machines of [`super::kinds`] (which mirror
+//! `legacy_py/indicators.py`): the window indicators (`sma`, `std`, `bb`, `highest`,
+//! `lowest`) compute *many windows at once*, one window per lane, but every lane runs
+//! the window's left fold from `0.0`, oldest value first (`acc = acc + x`), or its strict
+//! scan, exactly like [`super::kinds`]; nothing is reassociated, so vectorised lanes
+//! give the scalar bits. The recursive indicators (`ema`, `rsi`, `atr`, `macd`) run the
+//! state machines themselves. `tests.rs` checks both paths against each other bit for
+//! bit, including signed zeros and large magnitudes.
+
+use super::{series_slot, Indicator, IndicatorCache};
+use crate::event::queue::CandleColumns;
+use crate::event::types::{Candle, PriceType, Timeframe};
+use crate::trace::OptF64Column;
+
+/// Windows computed together: a block of running accumulators that stays in L1.
+const BLOCK: usize = 256;
+
+/// `out[t] = ((0.0 + x[t]) + x[t + 1]) + … + x[t + n - 1]` for every full window
+/// (`out.len() == x.len() + 1 - n`), the fold of `Window::fold_sum`.
+pub(crate) fn window_sums(x: &[f64], n: usize, out: &mut [f64]) {
+    debug_assert_eq!(out.len() + n, x.len() + 1);
+    for (b, acc) in out.chunks_mut(BLOCK).enumerate() {
+        let start = b * BLOCK;
+        acc.fill(0.0);
+        for k in 0..n {
+            let xs = &x[start + k..start + k + acc.len()];
+            for (a, &v) in acc.iter_mut().zip(xs) {
+                *a += v; // port: same order (acc = acc + x), one window per lane
+            }
+        }
+    }
+}
+
+/// `out[t] = (mean, population std)` of window `t`, as `Window::mean_std`.
+fn window_mean_std(x: &[f64], n: usize, fn_: f64, mean: &mut [f64], sd: &mut [f64]) {
+    window_sums(x, n, mean);
+    for m in mean.iter_mut() {
+        *m /= fn_; // port: same order (fold_sum() / n)
+    }
+    for (b, (acc, means)) in sd.chunks_mut(BLOCK).zip(mean.chunks(BLOCK)).enumerate() {
+        let start = b * BLOCK;
+        acc.fill(0.0);
+        for k in 0..n {
+            let xs = &x[start + k..start + k + acc.len()];
+            for ((a, &v), &m) in acc.iter_mut().zip(xs).zip(means) {
+                let d = v - m;
+                *a += d * d; // port: same order (acc = acc + (d * d))
+            }
+        }
+    }
+    for s in sd.iter_mut() {
+        *s = (*s / fn_).sqrt();
+    }
+}
+
+/// `out[t]` = the first maximum (`highest`) or minimum of window `t`, strict
+/// comparisons scanning from the oldest value, as `Window::highest` / `lowest`.
+fn window_extremes(x: &[f64], n: usize, highest: bool, out: &mut [f64]) {
+    for (b, best) in out.chunks_mut(BLOCK).enumerate() {
+        let start = b * BLOCK;
+        best.copy_from_slice(&x[start..start + best.len()]);
+        for k in 1..n {
+            let xs = &x[start + k..start + k + best.len()];
+            if highest {
+                for (m, &v) in best.iter_mut().zip(xs) {
+                    if v > *m {
+                        *m = v;
+                    }
+                }
+            } else {
+                for (m, &v) in best.iter_mut().zip(xs) {
+                    if v < *m {
+                        *m = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The bars of one series: their positions in event order and their candles' fields.
+struct SeriesBars {
+    /// Event positions (canonical order), increasing.
+    events: Vec<usize>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+}
+
+impl SeriesBars {
+    fn gather(
+        columns: CandleColumns<'_>,
+        order: Option<&[usize]>,
+        tf: Timeframe,
+        pt: PriceType,
+    ) -> Self {
+        let mut bars = 0;
+        for row in 0..columns.len() {
+            bars += usize::from(columns.timeframe[row] == tf && columns.price_type[row] == pt);
+        }
+        let mut s = Self {
+            events: Vec::with_capacity(bars),
+            high: Vec::with_capacity(bars),
+            low: Vec::with_capacity(bars),
+            close: Vec::with_capacity(bars),
+        };
+        for e in 0..columns.len() {
+            let row = order.map_or(e, |p| p[e]);
+            if columns.timeframe[row] == tf && columns.price_type[row] == pt {
+                s.events.push(e);
+                s.high.push(columns.high[row]);
+                s.low.push(columns.low[row]);
+                s.close.push(columns.close[row]);
+            }
+        }
+        s
+    }
+
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// Per-bar outputs of one indicator: for each output, the bar from which it is valid
+/// (`usize::MAX`: never) and its values from that bar on (`values[t]` is bar
+/// `first + t`). Every indicator's outputs stay valid once they are (its state machine
+/// only ever assigns `Some`), so validity is a prefix.
+struct BarOutputs {
+    first: usize,
+    values: Vec<f64>,
+}
+
+/// Window-indicator outputs: valid from bar `n - 1`.
+fn windowed(bars: usize, n: usize, values: Vec<f64>) -> BarOutputs {
+    if bars < n {
+        return BarOutputs {
+            first: usize::MAX,
+            values: Vec::new(),
+        };
+    }
+    BarOutputs {
+        first: n - 1,
+        values,
+    }
+}
+
+fn full_windows(bars: usize, n: usize) -> usize {
+    (bars + 1).saturating_sub(n)
+}
+
+/// Run the state machine over the bars and record its outputs.
+fn by_state_machine(indicator: &Indicator, s: &SeriesBars) -> Vec<BarOutputs> {
+    let mut ind = indicator.clone();
+    let k = ind.values().len();
+    let mut outs: Vec<BarOutputs> = (0..k)
+        .map(|_| BarOutputs {
+            first: usize::MAX,
+            values: Vec::new(),
+        })
+        .collect();
+    for t in 0..s.len() {
+        // Only the fields indicators read are needed (close; high and low for atr).
+        let candle = Candle {
+            timestamp: 0,
+            timeframe: Timeframe::M1,
+            price_type: PriceType::Bid,
+            open: s.close[t],
+            high: s.high[t],
+            low: s.low[t],
+            close: s.close[t],
+            volume: 0.0,
+        };
+        ind.update(&candle);
+        for (out, v) in outs.iter_mut().zip(ind.values()) {
+            match v {
+                Some(x) => {
+                    if out.first == usize::MAX {
+                        out.first = t;
+                    }
+                    out.values.push(*x);
+                }
+                None => debug_assert_eq!(out.first, usize::MAX, "validity is a prefix"),
+            }
+        }
+    }
+    outs
+}
+
+/// Every output of `indicator` for every bar of `s`.
+fn bar_outputs(indicator: &Indicator, series: &SeriesBars) -> Vec<BarOutputs> {
+    let s = series;
+    let bars = s.len();
+    match indicator {
+        Indicator::Sma(i) => {
+            let (n, fn_) = (i.window.n, i.fn_);
+            let mut sums = vec![0.0; full_windows(bars, n)];
+            if !sums.is_empty() {
+                window_sums(&s.close, n, &mut sums);
+                for v in &mut sums {
+                    *v /= fn_; // port: same order (fold_sum() / n)
+                }
+            }
+            vec![windowed(bars, n, sums)]
+        }
+        Indicator::Std(i) => {
+            let (n, fn_) = (i.window.n, i.fn_);
+            let m = full_windows(bars, n);
+            let (mut mean, mut sd) = (vec![0.0; m], vec![0.0; m]);
+            if m > 0 {
+                window_mean_std(&s.close, n, fn_, &mut mean, &mut sd);
+            }
+            vec![windowed(bars, n, sd)]
+        }
+        Indicator::Bollinger(bb) => {
+            let (n, fn_, k) = (bb.window.n, bb.fn_, bb.k);
+            let m = full_windows(bars, n);
+            let (mut mid, mut sd) = (vec![0.0; m], vec![0.0; m]);
+            if m > 0 {
+                window_mean_std(&s.close, n, fn_, &mut mid, &mut sd);
+            }
+            // port: same order (mid + k * sd, mid, mid - k * sd)
+            let upper = mid.iter().zip(&sd).map(|(&a, &d)| a + k * d).collect();
+            let lower = mid.iter().zip(&sd).map(|(&a, &d)| a - k * d).collect();
+            vec![
+                windowed(bars, n, upper),
+                windowed(bars, n, mid),
+                windowed(bars, n, lower),
+            ]
+        }
+        Indicator::Extreme(i) => {
+            let n = i.window.n;
+            let mut best = vec![0.0; full_windows(bars, n)];
+            if !best.is_empty() {
+                let x = if i.highest { &s.high } else { &s.low };
+                window_extremes(x, n, i.highest, &mut best);
+            }
+            vec![windowed(bars, n, best)]
+        }
+        Indicator::Ema(_) | Indicator::Rsi(_) | Indicator::Atr(_) | Indicator::Macd(_) => {
+            by_state_machine(indicator, s)
+        }
+    }
+}
+
+/// Spread per-bar values over the events: event `e` holds the value of the series' last
+/// bar at or before `e` (null before its first valid bar).
+fn scatter(out: &BarOutputs, events: &[usize], n_events: usize) -> OptF64Column {
+    let mut col = OptF64Column::with_capacity(n_events);
+    let start = events.get(out.first).copied().unwrap_or(n_events);
+    col.values.resize(start, 0.0);
+    col.valid.resize(start, false);
+    for (t, &v) in out.values.iter().enumerate() {
+        let bar = out.first + t;
+        let end = events.get(bar + 1).copied().unwrap_or(n_events);
+        let run = end - events[bar];
+        col.values.extend(std::iter::repeat_n(v, run));
+        col.valid.extend(std::iter::repeat_n(true, run));
+    }
+    col
+}
+
+impl IndicatorCache {
+    /// Every output's value after every event of `columns` (visited in `order`, or row
+    /// order), one event-aligned column per output in [`Self::output_names`] order:
+    /// what [`Self::update`] + [`Self::write_values`] would give event by event, bit
+    /// for bit. The cache itself is not changed.
+    #[must_use]
+    pub fn event_columns(
+        &self,
+        columns: CandleColumns<'_>,
+        order: Option<&[usize]>,
+    ) -> Vec<OptF64Column> {
+        let n_events = columns.len();
+        let mut offsets = Vec::with_capacity(self.indicators.len());
+        let mut total = 0;
+        for ind in &self.indicators {
+            offsets.push(total);
+            total += ind.values().len();
+        }
+        let mut out: Vec<Option<OptF64Column>> = (0..total).map(|_| None).collect();
+        for &(tf, pt) in &self.series_keys {
+            let bars = SeriesBars::gather(columns, order, tf, pt);
+            for &i in &self.by_series[series_slot(tf, pt)] {
+                for (k, outputs) in bar_outputs(&self.indicators[i], &bars).iter().enumerate() {
+                    out[offsets[i] + k] = Some(scatter(outputs, &bars.events, n_events));
+                }
+            }
+        }
+        out.into_iter()
+            .map(|c| c.unwrap_or_else(|| OptF64Column::nulls(n_events)))
+            .collect()
+    }
+}
