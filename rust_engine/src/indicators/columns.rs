@@ -296,7 +296,7 @@ impl IndicatorCache {
             }
         }
         out.into_iter()
-            .map(|c| c.unwrap_or_else(|| OptF64Column::nulls(n_events)))
+            .map(|c| c.unwrap_or_else(|| OptF64Column::zeroed(n_events)))
             .collect()
     }
 }

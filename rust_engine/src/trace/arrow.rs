@@ -56,8 +56,16 @@ fn opt_f64_column(c: OptF64Column) -> ArrayRef {
     Arc::new(Float64Array::new(ScalarBuffer::from(c.values), nulls))
 }
 
+/// Longest text [`coded_utf8`] copies with fixed-width stores.
+const SHORT: usize = 32;
+
 /// A `Utf8` column whose row `i` is `dict[codes[i]]` (`None`: null), written straight
 /// into exactly sized offset and value buffers.
+///
+/// Texts of up to [`SHORT`] bytes are copied as whole `SHORT`-byte blocks (zero
+/// padded) that the next row overwrites from its start, so a row costs a couple of
+/// fixed-size stores instead of a variable-length copy; the padding past the last
+/// text is cut off at the end.
 fn coded_utf8(
     codes: impl ExactSizeIterator<Item = usize> + Clone,
     dict: &[Option<&str>],
@@ -65,27 +73,43 @@ fn coded_utf8(
     let rows = codes.len();
     let total: usize = codes.clone().map(|c| dict[c].map_or(0, str::len)).sum(); // integers
     offset(total)?;
+    let blocks: Vec<[u8; SHORT]> = dict
+        .iter()
+        .map(|d| {
+            let mut block = [0_u8; SHORT];
+            let bytes = d.unwrap_or("").as_bytes();
+            let n = bytes.len().min(SHORT);
+            block[..n].copy_from_slice(&bytes[..n]);
+            block
+        })
+        .collect();
+    let lens: Vec<usize> = dict.iter().map(|d| d.map_or(0, str::len)).collect();
     let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
-    let mut values: Vec<u8> = Vec::with_capacity(total);
-    let mut valid: Vec<bool> = Vec::with_capacity(rows);
+    let mut values: Vec<u8> = vec![0; total + SHORT];
     offsets.push(0);
-    let mut end = 0_i32;
-    for c in codes {
-        let text = dict[c];
-        if let Some(text) = text {
-            for &b in text.as_bytes() {
-                values.push(b);
-            }
-            end += i32::try_from(text.len()).unwrap_or(i32::MAX); // total fits in i32
+    let mut end = 0_usize;
+    for c in codes.clone() {
+        let len = lens[c];
+        if len <= SHORT {
+            values[end..end + SHORT].copy_from_slice(&blocks[c]);
+        } else if let Some(text) = dict[c] {
+            values[end..end + len].copy_from_slice(text.as_bytes());
         }
-        valid.push(text.is_some());
-        offsets.push(end);
+        end += len;
+        offsets.push(i32::try_from(end).unwrap_or(i32::MAX)); // total fits in i32
     }
-    let nulls = nulls_from(&valid);
-    // SAFETY: `values` is the concatenation of whole `&str`s, so it is UTF-8 and every
-    // offset (a running sum of their byte lengths, starting at 0, ending at
-    // `values.len()`, which fits in i32 as checked above) lies on a char boundary;
-    // offsets never decrease and there is one more offset than rows, as `nulls` has rows.
+    values.truncate(total);
+    let nulls = if dict.iter().any(Option::is_none) {
+        let valid: Vec<bool> = codes.map(|c| dict[c].is_some()).collect();
+        nulls_from(&valid)
+    } else {
+        None
+    };
+    // SAFETY: `values` is the concatenation of whole `&str`s (each block's padding is
+    // overwritten by the next text or cut off), so it is UTF-8 and every offset (a
+    // running sum of their byte lengths, starting at 0, ending at `values.len()`,
+    // which fits in i32 as checked above) lies on a char boundary; offsets never
+    // decrease and there is one more offset than rows, as `nulls` has rows.
     Ok(Arc::new(unsafe {
         StringArray::new_unchecked(
             OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
@@ -223,7 +247,8 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
 ///
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
-pub fn events_batch(e: EventColumns) -> Result<RecordBatch, ArrowError> {
+pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
+    e.finish();
     let EventColumns {
         indicator_names,
         event_index,
@@ -248,6 +273,7 @@ pub fn events_batch(e: EventColumns) -> Result<RecordBatch, ArrowError> {
         pending_orders,
         peak_equity,
         drawdown,
+        ..
     } = e;
     let mut fields = vec![
         field("event_index", DataType::Int64, false),
@@ -599,5 +625,93 @@ mod tests {
             .downcast_ref::<StringArray>()
             .expect("keys");
         assert_eq!((keys.value(0), keys.value(1)), ("k", "a"));
+    }
+}
+
+#[cfg(test)]
+mod coded_tests {
+    use arrow_array::{Array, StringArray};
+
+    use super::{coded_utf8, SHORT};
+    use crate::event::types::{Candle, PriceType, Timeframe};
+    use crate::portfolio::Portfolio;
+    use crate::trace::{EventColumns, EventOutcome};
+
+    #[test]
+    fn coded_utf8_writes_short_long_empty_and_null_rows() {
+        let long = "x".repeat(SHORT + 5);
+        let dict = [None, Some("NONE"), Some(""), Some(long.as_str()), Some("é")];
+        let codes = [1_usize, 0, 3, 2, 4, 1, 3, 0];
+        let array = coded_utf8(codes.iter().copied(), &dict).unwrap();
+        let array = array.as_any().downcast_ref::<StringArray>().unwrap();
+        array.to_data().validate_full().unwrap(); // offsets and UTF-8 are sound
+        let got: Vec<Option<&str>> = array.iter().collect();
+        let want: Vec<Option<&str>> = codes.iter().map(|&c| dict[c]).collect();
+        assert_eq!(got, want);
+        assert_eq!(array.null_count(), 2);
+        assert_eq!(array.value_data().len(), 4 + 2 * (SHORT + 5) + 2 + 4);
+        // without a null entry in the dictionary there is no validity bitmap
+        let array = coded_utf8([0_usize, 1, 0].into_iter(), &[Some("M1"), Some("H4")]).unwrap();
+        assert!(array.nulls().is_none());
+        let empty = coded_utf8(std::iter::empty::<usize>(), &[None]).unwrap();
+        assert_eq!(empty.len(), 0);
+    }
+
+    #[test]
+    fn finish_cuts_columns_to_the_rows_written() {
+        let mut e = EventColumns::new(Vec::new(), 5);
+        let candle = Candle {
+            timestamp: 60,
+            timeframe: Timeframe::H1,
+            price_type: PriceType::Ask,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        };
+        let p = Portfolio::new(100.0, 1.0);
+        let called = EventOutcome {
+            called: true,
+            status: Some("none"),
+            ..EventOutcome::default()
+        };
+        e.push(0, &candle, called, &p, 0);
+        e.push(1, &candle, EventOutcome::default(), &p, 2);
+        assert_eq!(e.len(), 2);
+        let batch = super::events_batch(e).unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        for col in batch.columns() {
+            assert_eq!(col.len(), 2);
+        }
+        let tf = batch.column_by_name("timeframe").unwrap();
+        let tf = tf.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(tf.value(1), "H1");
+        let status = batch.column_by_name("signal_status").unwrap();
+        let status = status.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!((status.value(0), status.is_null(1)), ("none", true));
+    }
+
+    #[test]
+    #[should_panic(expected = "all rows written")]
+    fn push_past_the_rows_given_panics() {
+        let mut e = EventColumns::new(Vec::new(), 0);
+        let candle = Candle {
+            timestamp: 60,
+            timeframe: Timeframe::M1,
+            price_type: PriceType::Bid,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        };
+        e.push(
+            0,
+            &candle,
+            EventOutcome::default(),
+            &Portfolio::new(1.0, 1.0),
+            0,
+        );
     }
 }

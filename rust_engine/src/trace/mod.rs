@@ -32,11 +32,19 @@ impl OptF64Column {
 
     /// `rows` null rows.
     #[must_use]
-    pub fn nulls(rows: usize) -> Self {
-        let mut c = Self::with_capacity(rows);
-        c.values.resize(rows, 0.0);
-        c.valid.resize(rows, false);
-        c
+    pub fn zeroed(rows: usize) -> Self {
+        Self {
+            values: pages::zeroed(rows),
+            valid: pages::zeroed(rows),
+        }
+    }
+
+    /// Set row `row` (a null leaves the row as it is).
+    pub fn set(&mut self, row: usize, value: Option<f64>) {
+        if let Some(v) = value {
+            self.values[row] = v;
+            self.valid[row] = true;
+        }
     }
 
     /// Append one row.
@@ -87,12 +95,34 @@ impl StrColumn {
         }
     }
 
+    /// `rows` null rows.
+    #[must_use]
+    pub fn zeroed(rows: usize) -> Self {
+        Self {
+            dictionary: Vec::new(),
+            codes: pages::zeroed(rows),
+        }
+    }
+
+    /// Set row `row` to `value`.
+    ///
+    /// # Panics
+    /// With more than 255 distinct values (the engine writes fewer than 16).
+    pub fn set(&mut self, row: usize, value: &'static str) {
+        self.codes[row] = self.code(Some(value));
+    }
+
     /// Append one row.
     ///
     /// # Panics
     /// With more than 255 distinct values (the engine writes fewer than 16).
     pub fn push(&mut self, value: Option<&'static str>) {
-        let code = match value {
+        let code = self.code(value);
+        self.codes.push(code);
+    }
+
+    fn code(&mut self, value: Option<&'static str>) -> u8 {
+        match value {
             None => 0,
             Some(v) => {
                 // Values are string constants: compare addresses first, text second.
@@ -105,8 +135,7 @@ impl StrColumn {
                 };
                 u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values")
             }
-        };
-        self.codes.push(code);
+        }
     }
 
     /// Number of rows.
@@ -155,6 +184,23 @@ impl MetadataColumn {
         }
     }
 
+    /// `rows` null rows.
+    #[must_use]
+    pub fn zeroed(rows: usize) -> Self {
+        Self {
+            valid: pages::zeroed(rows),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Set row `row` (rows must be set in increasing order).
+    pub fn set(&mut self, row: usize, pairs: Vec<(String, String)>) {
+        self.valid[row] = true;
+        if !pairs.is_empty() {
+            self.entries.push((row, pairs));
+        }
+    }
+
     /// Append one row.
     pub fn push(&mut self, value: Option<Vec<(String, String)>>) {
         let row = self.valid.len();
@@ -184,6 +230,12 @@ impl MetadataColumn {
 /// Columns are kept compact (no `Option<f64>`, no per-row strings) and move into
 /// Arrow buffers without a copy ([`arrow::trace_batches`] consumes them), so a
 /// run never holds the trace twice.
+///
+/// [`EventColumns::new`] allocates every column at its full length, zero-filled (a
+/// zero value, a null, code 0), and [`EventColumns::push`] writes only a row's
+/// non-default cells: a row without a signal writes no signal cells at all, and
+/// nothing is pushed, so there is no capacity check or length update per cell.
+/// [`EventColumns::finish`] cuts the columns to the rows written.
 #[derive(Clone, Debug, Default)]
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
@@ -232,6 +284,8 @@ pub struct EventColumns {
     pub peak_equity: Vec<f64>,
     /// Drawdown.
     pub drawdown: Vec<f64>,
+    /// Rows written so far.
+    rows: usize,
 }
 
 /// What happened to the strategy at one event.
@@ -248,51 +302,56 @@ pub struct EventOutcome {
 }
 
 impl EventColumns {
-    /// Empty columns for `indicator_names`, with room for `capacity` events. The
-    /// indicator columns start empty: the engine computes them for all events at once
-    /// and sets [`Self::indicators`] (one column per name, one row per event).
+    /// Zero-filled columns for `rows` events (see the type's docs). The indicator
+    /// columns start empty: the engine computes them for all events at once and sets
+    /// [`Self::indicators`] (one column per name, one row per event).
     #[must_use]
-    pub fn new(indicator_names: Vec<String>, capacity: usize) -> Self {
+    pub fn new(indicator_names: Vec<String>, rows: usize) -> Self {
         Self {
             indicator_names,
-            event_index: pages::with_capacity(capacity),
-            timestamp: pages::with_capacity(capacity),
-            timeframe: pages::with_capacity(capacity),
-            price_type: pages::with_capacity(capacity),
+            event_index: pages::zeroed(rows),
+            timestamp: pages::zeroed(rows),
+            timeframe: vec![Timeframe::M1; rows],
+            price_type: vec![PriceType::Bid; rows],
             indicators: Vec::new(),
-            signal_type: StrColumn::with_capacity(capacity),
-            signal_entry_price: OptF64Column::with_capacity(capacity),
-            signal_stop_loss: OptF64Column::with_capacity(capacity),
-            signal_take_profit: OptF64Column::with_capacity(capacity),
-            signal_metadata: MetadataColumn::with_capacity(capacity),
-            signal_status: StrColumn::with_capacity(capacity),
-            exit_requests: pages::with_capacity(capacity),
-            cash: pages::with_capacity(capacity),
-            equity: pages::with_capacity(capacity),
-            realized_pnl: pages::with_capacity(capacity),
-            unrealized_pnl: pages::with_capacity(capacity),
-            position_qty: pages::with_capacity(capacity),
-            avg_price: OptF64Column::with_capacity(capacity),
-            open_positions: pages::with_capacity(capacity),
-            pending_orders: pages::with_capacity(capacity),
-            peak_equity: pages::with_capacity(capacity),
-            drawdown: pages::with_capacity(capacity),
+            signal_type: StrColumn::zeroed(rows),
+            signal_entry_price: OptF64Column::zeroed(rows),
+            signal_stop_loss: OptF64Column::zeroed(rows),
+            signal_take_profit: OptF64Column::zeroed(rows),
+            signal_metadata: MetadataColumn::zeroed(rows),
+            signal_status: StrColumn::zeroed(rows),
+            exit_requests: pages::zeroed(rows),
+            cash: pages::zeroed(rows),
+            equity: pages::zeroed(rows),
+            realized_pnl: pages::zeroed(rows),
+            unrealized_pnl: pages::zeroed(rows),
+            position_qty: pages::zeroed(rows),
+            avg_price: OptF64Column::zeroed(rows),
+            open_positions: pages::zeroed(rows),
+            pending_orders: pages::zeroed(rows),
+            peak_equity: pages::zeroed(rows),
+            drawdown: pages::zeroed(rows),
+            rows: 0,
         }
     }
 
-    /// Number of rows.
+    /// Number of rows written.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.event_index.len()
+        self.rows
     }
 
     /// True without rows.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.event_index.is_empty()
+        self.rows == 0
     }
 
-    /// Record one event row (state after the event), all but the indicator columns.
+    /// Record the next event row (state after the event), all but the indicator
+    /// columns.
+    ///
+    /// # Panics
+    /// When all the rows given to [`Self::new`] are written.
     pub fn push(
         &mut self,
         index: i64,
@@ -301,48 +360,82 @@ impl EventColumns {
         portfolio: &Portfolio,
         pending_orders: usize,
     ) {
-        self.event_index.push(index);
-        self.timestamp.push(candle.timestamp);
-        self.timeframe.push(candle.timeframe);
-        self.price_type.push(candle.price_type);
+        let row = self.rows;
+        assert!(
+            row < self.event_index.len(),
+            "EventColumns: all rows written"
+        );
+        self.rows += 1;
+        self.event_index[row] = index;
+        self.timestamp[row] = candle.timestamp;
+        self.timeframe[row] = candle.timeframe;
+        self.price_type[row] = candle.price_type;
         if outcome.called {
             match outcome.signal {
-                None => {
-                    self.signal_type.push(Some("NONE"));
-                    self.signal_entry_price.push(None);
-                    self.signal_stop_loss.push(None);
-                    self.signal_take_profit.push(None);
-                    self.signal_metadata.push(None);
-                }
+                None => self.signal_type.set(row, "NONE"),
                 Some(s) => {
-                    self.signal_type.push(Some(s.signal_type.as_str()));
-                    self.signal_entry_price.push(s.entry_price);
-                    self.signal_stop_loss.push(s.stop_loss);
-                    self.signal_take_profit.push(s.take_profit);
-                    self.signal_metadata.push(Some(s.metadata));
+                    self.signal_type.set(row, s.signal_type.as_str());
+                    self.signal_entry_price.set(row, s.entry_price);
+                    self.signal_stop_loss.set(row, s.stop_loss);
+                    self.signal_take_profit.set(row, s.take_profit);
+                    self.signal_metadata.set(row, s.metadata);
                 }
             }
-        } else {
-            self.signal_type.push(None);
-            self.signal_entry_price.push(None);
-            self.signal_stop_loss.push(None);
-            self.signal_take_profit.push(None);
-            self.signal_metadata.push(None);
         }
-        self.signal_status.push(outcome.status);
-        self.exit_requests.push(outcome.exit_requests);
-        self.cash.push(portfolio.cash);
-        self.equity.push(portfolio.equity);
-        self.realized_pnl.push(portfolio.realized_pnl);
-        self.unrealized_pnl.push(portfolio.unrealized_pnl);
-        self.position_qty.push(portfolio.position_qty());
-        self.avg_price.push(portfolio.avg_price());
-        self.open_positions
-            .push(i64::try_from(portfolio.positions.len()).unwrap_or(i64::MAX));
-        self.pending_orders
-            .push(i64::try_from(pending_orders).unwrap_or(i64::MAX));
-        self.peak_equity.push(portfolio.peak_equity);
-        self.drawdown.push(portfolio.drawdown);
+        if let Some(status) = outcome.status {
+            self.signal_status.set(row, status);
+        }
+        self.exit_requests[row] = outcome.exit_requests;
+        self.cash[row] = portfolio.cash;
+        self.equity[row] = portfolio.equity;
+        self.realized_pnl[row] = portfolio.realized_pnl;
+        self.unrealized_pnl[row] = portfolio.unrealized_pnl;
+        self.position_qty[row] = portfolio.position_qty();
+        self.avg_price.set(row, portfolio.avg_price());
+        self.open_positions[row] = i64::try_from(portfolio.positions.len()).unwrap_or(i64::MAX);
+        self.pending_orders[row] = i64::try_from(pending_orders).unwrap_or(i64::MAX);
+        self.peak_equity[row] = portfolio.peak_equity;
+        self.drawdown[row] = portfolio.drawdown;
+    }
+
+    /// Cut every event column (indicators excepted) to the rows written; idempotent.
+    pub fn finish(&mut self) {
+        let n = self.rows;
+        self.event_index.truncate(n);
+        self.timestamp.truncate(n);
+        self.timeframe.truncate(n);
+        self.price_type.truncate(n);
+        self.signal_type.codes.truncate(n);
+        for c in [
+            &mut self.signal_entry_price,
+            &mut self.signal_stop_loss,
+            &mut self.signal_take_profit,
+            &mut self.avg_price,
+        ] {
+            c.values.truncate(n);
+            c.valid.truncate(n);
+        }
+        self.signal_metadata.valid.truncate(n);
+        self.signal_metadata.entries.retain(|(row, _)| *row < n);
+        self.signal_status.codes.truncate(n);
+        for c in [
+            &mut self.exit_requests,
+            &mut self.open_positions,
+            &mut self.pending_orders,
+        ] {
+            c.truncate(n);
+        }
+        for c in [
+            &mut self.cash,
+            &mut self.equity,
+            &mut self.realized_pnl,
+            &mut self.unrealized_pnl,
+            &mut self.position_qty,
+            &mut self.peak_equity,
+            &mut self.drawdown,
+        ] {
+            c.truncate(n);
+        }
     }
 }
 

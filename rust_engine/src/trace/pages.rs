@@ -25,6 +25,19 @@ pub fn with_capacity<T>(capacity: usize) -> Vec<T> {
     v
 }
 
+/// `vec![T::default(); len]` (a zero-filled allocation for numbers and `bool`), with
+/// the huge-page advice for a large allocation (given before any page is touched:
+/// a large zeroed allocation comes straight from the kernel).
+#[must_use]
+pub fn zeroed<T: Clone + Default>(len: usize) -> Vec<T> {
+    let v: Vec<T> = vec![T::default(); len];
+    advise(
+        v.as_ptr().cast::<u8>(),
+        v.capacity().saturating_mul(size_of::<T>()),
+    );
+    v
+}
+
 #[cfg(target_os = "linux")]
 fn advise(ptr: *const u8, bytes: usize) {
     if bytes < MIN_BYTES {
