@@ -202,7 +202,6 @@ pub fn run<S: StrategyCallbacks>(
         strategy.after_event(index).map_err(RunError::Strategy)?;
     }
 
-    events.finish();
     events.indicators = indicator_columns;
     let trade_count = portfolio.trades.len();
     let win_rate = if trade_count == 0 {

@@ -8,7 +8,9 @@ use arrow_array::{
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 
-use super::{EventColumns, MetadataColumn, OptF64Column, StrColumn, Summary, TraceData};
+use super::{
+    EventColumns, MetadataColumn, OptF64Column, StrColumn, Summary, TraceData, Wide, WideParts,
+};
 use crate::event::types::{PriceType, Timeframe};
 use crate::execution::Fill;
 use crate::portfolio::ClosedTrade;
@@ -23,16 +25,6 @@ fn opt_f64_col(v: &[Option<f64>]) -> ArrayRef {
 
 fn i64_col(v: &[i64]) -> ArrayRef {
     Arc::new(Int64Array::from(v.to_vec()))
-}
-
-/// Moves the values into Arrow (no copy).
-fn f64_vec_col(v: Vec<f64>) -> ArrayRef {
-    Arc::new(Float64Array::from(v))
-}
-
-/// Moves the values into Arrow (no copy).
-fn i64_vec_col(v: Vec<i64>) -> ArrayRef {
-    Arc::new(Int64Array::from(v))
 }
 
 /// A validity bitmap from one flag per row; `None` when every row is valid.
@@ -248,33 +240,33 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
 pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
-    e.finish();
+    let rows = e.len();
+    let WideParts {
+        words,
+        valid,
+        stride,
+    } = e.take_wide();
     let EventColumns {
         indicator_names,
-        event_index,
-        timestamp,
         timeframe,
         price_type,
         indicators,
         signal_type,
-        signal_entry_price,
-        signal_stop_loss,
-        signal_take_profit,
         signal_metadata,
         signal_status,
-        exit_requests,
-        cash,
-        equity,
-        realized_pnl,
-        unrealized_pnl,
-        position_qty,
-        avg_price,
-        open_positions,
-        pending_orders,
-        peak_equity,
-        drawdown,
         ..
     } = e;
+    // One buffer for the sixteen wide columns; each column is a zero-copy slice.
+    let arena = Buffer::from_vec(words);
+    let [entry_valid, sl_valid, tp_valid, avg_valid] = valid;
+    let f64s = |col: Wide, valid: Option<&[bool]>| -> ArrayRef {
+        let values = ScalarBuffer::<f64>::new(arena.clone(), col as usize * stride, rows);
+        Arc::new(Float64Array::new(values, valid.and_then(nulls_from)))
+    };
+    let i64s = |col: Wide| -> ArrayRef {
+        let values = ScalarBuffer::<i64>::new(arena.clone(), col as usize * stride, rows);
+        Arc::new(Int64Array::new(values, None))
+    };
     let mut fields = vec![
         field("event_index", DataType::Int64, false),
         field("timestamp", DataType::Int64, false),
@@ -282,8 +274,8 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         field("price_type", DataType::Utf8, false),
     ];
     let mut cols: Vec<ArrayRef> = vec![
-        i64_vec_col(event_index),
-        i64_vec_col(timestamp),
+        i64s(Wide::EventIndex),
+        i64s(Wide::Timestamp),
         coded_utf8(timeframe.iter().map(|t| *t as usize), &TIMEFRAME_NAMES)?,
         coded_utf8(price_type.iter().map(|p| *p as usize), &PRICE_TYPE_NAMES)?,
     ];
@@ -313,22 +305,22 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     ]);
     cols.extend([
         str_column(&signal_type)?,
-        opt_f64_column(signal_entry_price),
-        opt_f64_column(signal_stop_loss),
-        opt_f64_column(signal_take_profit),
+        f64s(Wide::EntryPrice, Some(&entry_valid)),
+        f64s(Wide::StopLoss, Some(&sl_valid)),
+        f64s(Wide::TakeProfit, Some(&tp_valid)),
         metadata_col(&signal_metadata)?,
         str_column(&signal_status)?,
-        i64_vec_col(exit_requests),
-        f64_vec_col(cash),
-        f64_vec_col(equity),
-        f64_vec_col(realized_pnl),
-        f64_vec_col(unrealized_pnl),
-        f64_vec_col(position_qty),
-        opt_f64_column(avg_price),
-        i64_vec_col(open_positions),
-        i64_vec_col(pending_orders),
-        f64_vec_col(peak_equity),
-        f64_vec_col(drawdown),
+        i64s(Wide::ExitRequests),
+        f64s(Wide::Cash, None),
+        f64s(Wide::Equity, None),
+        f64s(Wide::RealizedPnl, None),
+        f64s(Wide::UnrealizedPnl, None),
+        f64s(Wide::PositionQty, None),
+        f64s(Wide::AvgPrice, Some(&avg_valid)),
+        i64s(Wide::OpenPositions),
+        i64s(Wide::PendingOrders),
+        f64s(Wide::PeakEquity, None),
+        f64s(Wide::Drawdown, None),
     ]);
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
 }
@@ -576,9 +568,14 @@ mod tests {
         );
         assert_eq!(e.signal_metadata.valid, [false, false, true, true]);
         assert_eq!(e.signal_metadata.entries.len(), 1);
-        assert_eq!(e.signal_stop_loss.get(2), Some(1.25));
+        assert_eq!(e.f64_at(Wide::StopLoss, 2), Some(1.25));
+        assert_eq!(e.f64_at(Wide::StopLoss, 1), None);
+        assert_eq!(e.f64_at(Wide::Cash, 3), Some(1000.0));
+        assert_eq!(e.f64_at(Wide::Cash, 4), None);
+        assert_eq!(e.i64_at(Wide::PendingOrders, 3), Some(3));
+        assert_eq!(e.i64_at(Wide::Timestamp, 1), Some(120));
+        assert_eq!(e.i64_at(Wide::Timestamp, 4), None);
         assert!(!e.signal_metadata.is_empty() && !e.signal_type.is_empty());
-        assert!(!e.avg_price.is_empty() && e.avg_price.len() == 4);
     }
 
     #[test]

@@ -225,25 +225,79 @@ impl MetadataColumn {
     }
 }
 
+/// The 8-byte event columns, in the order they sit in [`EventColumns`]' arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wide {
+    /// `event_index` (int64).
+    EventIndex,
+    /// `timestamp` (int64).
+    Timestamp,
+    /// `signal_entry_price` (float64, nullable).
+    EntryPrice,
+    /// `signal_stop_loss` (float64, nullable).
+    StopLoss,
+    /// `signal_take_profit` (float64, nullable).
+    TakeProfit,
+    /// `exit_requests` (int64).
+    ExitRequests,
+    /// `cash` (float64).
+    Cash,
+    /// `equity` (float64).
+    Equity,
+    /// `realized_pnl` (float64).
+    RealizedPnl,
+    /// `unrealized_pnl` (float64).
+    UnrealizedPnl,
+    /// `position_qty` (float64).
+    PositionQty,
+    /// `avg_price` (float64, nullable).
+    AvgPrice,
+    /// `open_positions` (int64).
+    OpenPositions,
+    /// `pending_orders` (int64).
+    PendingOrders,
+    /// `peak_equity` (float64).
+    PeakEquity,
+    /// `drawdown` (float64).
+    Drawdown,
+}
+
+impl Wide {
+    /// Number of wide columns.
+    pub const COUNT: usize = 16;
+
+    /// The nullable ones, in the order of [`EventColumns`]' validity flags.
+    pub const NULLABLE: [Wide; 4] = [
+        Wide::EntryPrice,
+        Wide::StopLoss,
+        Wide::TakeProfit,
+        Wide::AvgPrice,
+    ];
+
+    fn nullable_slot(self) -> Option<usize> {
+        Self::NULLABLE.iter().position(|w| *w == self)
+    }
+}
+
 /// The events table, column by column.
 ///
-/// Columns are kept compact (no `Option<f64>`, no per-row strings) and move into
-/// Arrow buffers without a copy ([`arrow::trace_batches`] consumes them), so a
-/// run never holds the trace twice.
+/// Columns are compact (no `Option<f64>`, no per-row strings) and move into Arrow
+/// buffers without a copy ([`arrow::trace_batches`] consumes them), so a run never
+/// holds the trace twice.
 ///
-/// [`EventColumns::new`] allocates every column at its full length, zero-filled (a
-/// zero value, a null, code 0), and [`EventColumns::push`] writes only a row's
-/// non-default cells: a row without a signal writes no signal cells at all, and
-/// nothing is pushed, so there is no capacity check or length update per cell.
-/// [`EventColumns::finish`] cuts the columns to the rows written.
+/// * The sixteen 8-byte columns ([`Wide`]) live in **one** zero-filled allocation
+///   (the arena, `u64` words: IEEE-754 bits for floats, two's complement for ints),
+///   column after column; one large allocation instead of sixteen is backed by huge
+///   pages where the kernel allows, which cuts page faults on a fresh trace. In Arrow
+///   every column is a slice of that one buffer, so a column kept alive in Python
+///   keeps the whole arena alive.
+/// * [`EventColumns::new`] allocates every column at its full length, zero-filled (a
+///   zero value, a null, code 0), and [`EventColumns::push`] writes only a row's
+///   non-default cells: a row without a signal writes no signal cells at all.
 #[derive(Clone, Debug, Default)]
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
     pub indicator_names: Vec<String>,
-    /// Event index.
-    pub event_index: Vec<i64>,
-    /// Timestamp.
-    pub timestamp: Vec<i64>,
     /// Timeframe.
     pub timeframe: Vec<Timeframe>,
     /// Price type.
@@ -252,38 +306,16 @@ pub struct EventColumns {
     pub indicators: Vec<OptF64Column>,
     /// Signal type (null when `on_candle` was not called).
     pub signal_type: StrColumn,
-    /// Signal entry price.
-    pub signal_entry_price: OptF64Column,
-    /// Signal stop-loss.
-    pub signal_stop_loss: OptF64Column,
-    /// Signal take-profit.
-    pub signal_take_profit: OptF64Column,
     /// Signal metadata in insertion order.
     pub signal_metadata: MetadataColumn,
     /// Signal status.
     pub signal_status: StrColumn,
-    /// `check_exit` calls that returned true.
-    pub exit_requests: Vec<i64>,
-    /// Cash.
-    pub cash: Vec<f64>,
-    /// Equity.
-    pub equity: Vec<f64>,
-    /// Realized PnL.
-    pub realized_pnl: Vec<f64>,
-    /// Unrealized PnL.
-    pub unrealized_pnl: Vec<f64>,
-    /// Signed quantity.
-    pub position_qty: Vec<f64>,
-    /// Average entry price.
-    pub avg_price: OptF64Column,
-    /// Open positions.
-    pub open_positions: Vec<i64>,
-    /// Pending orders.
-    pub pending_orders: Vec<i64>,
-    /// Peak equity.
-    pub peak_equity: Vec<f64>,
-    /// Drawdown.
-    pub drawdown: Vec<f64>,
+    /// The wide columns, `stride` words each, in [`Wide`] order.
+    wide: Vec<u64>,
+    /// Validity of the nullable wide columns ([`Wide::NULLABLE`] order).
+    valid: [Vec<bool>; 4],
+    /// Words per wide column (the row capacity rounded up to whole 64-byte lines).
+    stride: usize,
     /// Rows written so far.
     rows: usize,
 }
@@ -301,36 +333,31 @@ pub struct EventOutcome {
     pub exit_requests: i64,
 }
 
+/// The raw parts of [`EventColumns`]' wide columns (for the Arrow conversion).
+pub(crate) struct WideParts {
+    pub(crate) words: Vec<u64>,
+    pub(crate) valid: [Vec<bool>; 4],
+    pub(crate) stride: usize,
+}
+
 impl EventColumns {
     /// Zero-filled columns for `rows` events (see the type's docs). The indicator
     /// columns start empty: the engine computes them for all events at once and sets
     /// [`Self::indicators`] (one column per name, one row per event).
     #[must_use]
     pub fn new(indicator_names: Vec<String>, rows: usize) -> Self {
+        let stride = rows.next_multiple_of(8);
         Self {
             indicator_names,
-            event_index: pages::zeroed(rows),
-            timestamp: pages::zeroed(rows),
             timeframe: vec![Timeframe::M1; rows],
             price_type: vec![PriceType::Bid; rows],
             indicators: Vec::new(),
             signal_type: StrColumn::zeroed(rows),
-            signal_entry_price: OptF64Column::zeroed(rows),
-            signal_stop_loss: OptF64Column::zeroed(rows),
-            signal_take_profit: OptF64Column::zeroed(rows),
             signal_metadata: MetadataColumn::zeroed(rows),
             signal_status: StrColumn::zeroed(rows),
-            exit_requests: pages::zeroed(rows),
-            cash: pages::zeroed(rows),
-            equity: pages::zeroed(rows),
-            realized_pnl: pages::zeroed(rows),
-            unrealized_pnl: pages::zeroed(rows),
-            position_qty: pages::zeroed(rows),
-            avg_price: OptF64Column::zeroed(rows),
-            open_positions: pages::zeroed(rows),
-            pending_orders: pages::zeroed(rows),
-            peak_equity: pages::zeroed(rows),
-            drawdown: pages::zeroed(rows),
+            wide: pages::zeroed(stride * Wide::COUNT),
+            valid: std::array::from_fn(|_| pages::zeroed(rows)),
+            stride,
             rows: 0,
         }
     }
@@ -347,6 +374,39 @@ impl EventColumns {
         self.rows == 0
     }
 
+    #[inline]
+    fn put(&mut self, col: Wide, row: usize, bits: u64) {
+        self.wide[col as usize * self.stride + row] = bits;
+    }
+
+    #[inline]
+    fn put_opt(&mut self, col: Wide, slot: usize, row: usize, value: Option<f64>) {
+        if let Some(v) = value {
+            self.put(col, row, v.to_bits());
+            self.valid[slot][row] = true;
+        }
+    }
+
+    /// Row `row` of a float column (`None`: null, or a row not written).
+    #[must_use]
+    pub fn f64_at(&self, col: Wide, row: usize) -> Option<f64> {
+        if row >= self.rows {
+            return None;
+        }
+        if let Some(slot) = col.nullable_slot() {
+            if !self.valid[slot][row] {
+                return None;
+            }
+        }
+        Some(f64::from_bits(self.wide[col as usize * self.stride + row]))
+    }
+
+    /// Row `row` of an integer column (`None`: a row not written).
+    #[must_use]
+    pub fn i64_at(&self, col: Wide, row: usize) -> Option<i64> {
+        (row < self.rows).then(|| self.wide[col as usize * self.stride + row].cast_signed())
+    }
+
     /// Record the next event row (state after the event), all but the indicator
     /// columns.
     ///
@@ -361,13 +421,10 @@ impl EventColumns {
         pending_orders: usize,
     ) {
         let row = self.rows;
-        assert!(
-            row < self.event_index.len(),
-            "EventColumns: all rows written"
-        );
+        assert!(row < self.timeframe.len(), "EventColumns: all rows written");
         self.rows += 1;
-        self.event_index[row] = index;
-        self.timestamp[row] = candle.timestamp;
+        self.put(Wide::EventIndex, row, index.cast_unsigned());
+        self.put(Wide::Timestamp, row, candle.timestamp.cast_unsigned());
         self.timeframe[row] = candle.timeframe;
         self.price_type[row] = candle.price_type;
         if outcome.called {
@@ -375,9 +432,9 @@ impl EventColumns {
                 None => self.signal_type.set(row, "NONE"),
                 Some(s) => {
                     self.signal_type.set(row, s.signal_type.as_str());
-                    self.signal_entry_price.set(row, s.entry_price);
-                    self.signal_stop_loss.set(row, s.stop_loss);
-                    self.signal_take_profit.set(row, s.take_profit);
+                    self.put_opt(Wide::EntryPrice, 0, row, s.entry_price);
+                    self.put_opt(Wide::StopLoss, 1, row, s.stop_loss);
+                    self.put_opt(Wide::TakeProfit, 2, row, s.take_profit);
                     self.signal_metadata.set(row, s.metadata);
                 }
             }
@@ -385,56 +442,42 @@ impl EventColumns {
         if let Some(status) = outcome.status {
             self.signal_status.set(row, status);
         }
-        self.exit_requests[row] = outcome.exit_requests;
-        self.cash[row] = portfolio.cash;
-        self.equity[row] = portfolio.equity;
-        self.realized_pnl[row] = portfolio.realized_pnl;
-        self.unrealized_pnl[row] = portfolio.unrealized_pnl;
-        self.position_qty[row] = portfolio.position_qty();
-        self.avg_price.set(row, portfolio.avg_price());
-        self.open_positions[row] = i64::try_from(portfolio.positions.len()).unwrap_or(i64::MAX);
-        self.pending_orders[row] = i64::try_from(pending_orders).unwrap_or(i64::MAX);
-        self.peak_equity[row] = portfolio.peak_equity;
-        self.drawdown[row] = portfolio.drawdown;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX).cast_unsigned();
+        self.put(
+            Wide::ExitRequests,
+            row,
+            outcome.exit_requests.cast_unsigned(),
+        );
+        self.put(Wide::Cash, row, portfolio.cash.to_bits());
+        self.put(Wide::Equity, row, portfolio.equity.to_bits());
+        self.put(Wide::RealizedPnl, row, portfolio.realized_pnl.to_bits());
+        self.put(Wide::UnrealizedPnl, row, portfolio.unrealized_pnl.to_bits());
+        self.put(Wide::PositionQty, row, portfolio.position_qty().to_bits());
+        self.put_opt(Wide::AvgPrice, 3, row, portfolio.avg_price());
+        self.put(Wide::OpenPositions, row, count(portfolio.positions.len()));
+        self.put(Wide::PendingOrders, row, count(pending_orders));
+        self.put(Wide::PeakEquity, row, portfolio.peak_equity.to_bits());
+        self.put(Wide::Drawdown, row, portfolio.drawdown.to_bits());
     }
 
-    /// Cut every event column (indicators excepted) to the rows written; idempotent.
-    pub fn finish(&mut self) {
+    /// Cut the narrow columns to the rows written and hand out the wide ones (the
+    /// Arrow conversion slices `rows` words of each).
+    pub(crate) fn take_wide(&mut self) -> WideParts {
         let n = self.rows;
-        self.event_index.truncate(n);
-        self.timestamp.truncate(n);
         self.timeframe.truncate(n);
         self.price_type.truncate(n);
         self.signal_type.codes.truncate(n);
-        for c in [
-            &mut self.signal_entry_price,
-            &mut self.signal_stop_loss,
-            &mut self.signal_take_profit,
-            &mut self.avg_price,
-        ] {
-            c.values.truncate(n);
-            c.valid.truncate(n);
-        }
         self.signal_metadata.valid.truncate(n);
         self.signal_metadata.entries.retain(|(row, _)| *row < n);
         self.signal_status.codes.truncate(n);
-        for c in [
-            &mut self.exit_requests,
-            &mut self.open_positions,
-            &mut self.pending_orders,
-        ] {
-            c.truncate(n);
+        let mut valid = std::mem::take(&mut self.valid);
+        for v in &mut valid {
+            v.truncate(n);
         }
-        for c in [
-            &mut self.cash,
-            &mut self.equity,
-            &mut self.realized_pnl,
-            &mut self.unrealized_pnl,
-            &mut self.position_qty,
-            &mut self.peak_equity,
-            &mut self.drawdown,
-        ] {
-            c.truncate(n);
+        WideParts {
+            words: std::mem::take(&mut self.wide),
+            valid,
+            stride: self.stride,
         }
     }
 }
