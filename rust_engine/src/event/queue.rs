@@ -6,7 +6,10 @@
 //! Arrow where possible) through an optional permutation that puts them in
 //! canonical order, yielding every event exactly once.
 
+use std::borrow::Cow;
+
 use super::types::{Candle, PriceType, Timeframe};
+use crate::stream::ValidatedStream;
 
 /// Borrowed candle columns (one entry per input row).
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +88,7 @@ impl CandleColumns<'_> {
 #[derive(Debug)]
 pub struct EventQueue<'a> {
     columns: CandleColumns<'a>,
-    order: Option<Vec<usize>>,
+    order: Option<Cow<'a, [usize]>>,
     next: usize,
 }
 
@@ -93,10 +96,21 @@ impl<'a> EventQueue<'a> {
     /// A queue over `columns`, sorted canonically when needed.
     #[must_use]
     pub fn new(columns: CandleColumns<'a>) -> Self {
-        let order = columns.canonical_permutation();
+        let order = columns.canonical_permutation().map(Cow::Owned);
         Self {
             columns,
             order,
+            next: 0,
+        }
+    }
+
+    /// A queue over a validated stream, reusing the canonical order validation found
+    /// (no second pass over the rows).
+    #[must_use]
+    pub fn of_stream(stream: &'a ValidatedStream) -> Self {
+        Self {
+            columns: stream.columns(),
+            order: stream.canonical_order().map(Cow::Borrowed),
             next: 0,
         }
     }
@@ -133,7 +147,7 @@ impl Iterator for EventQueue<'_> {
         if self.next >= self.columns.len() {
             return None;
         }
-        let row = match &self.order {
+        let row = match self.order.as_deref() {
             Some(p) => p[self.next],
             None => self.next,
         };

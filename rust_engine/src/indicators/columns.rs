@@ -21,22 +21,71 @@ use crate::event::queue::CandleColumns;
 use crate::event::types::{Candle, PriceType, Timeframe};
 use crate::trace::OptF64Column;
 
-/// Windows computed together: a block of running accumulators that stays in L1.
-const BLOCK: usize = 256;
+/// Windows computed together: one accumulator per window, held in registers.
+const LANES: usize = 8;
 
 /// `out[t] = ((0.0 + x[t]) + x[t + 1]) + … + x[t + n - 1]` for every full window
 /// (`out.len() == x.len() + 1 - n`), the fold of `Window::fold_sum`.
+///
+/// [`LANES`] consecutive windows are folded together, one accumulator each: step
+/// `k` adds `x[t + k]` to window `t`'s accumulator, so every window still sums its
+/// values oldest first, starting from `0.0`.
 pub(crate) fn window_sums(x: &[f64], n: usize, out: &mut [f64]) {
     debug_assert_eq!(out.len() + n, x.len() + 1);
-    for (b, acc) in out.chunks_mut(BLOCK).enumerate() {
-        let start = b * BLOCK;
-        acc.fill(0.0);
+    let mut chunks = out.chunks_exact_mut(LANES);
+    let mut start = 0;
+    for chunk in &mut chunks {
+        let mut acc = [0.0_f64; LANES];
         for k in 0..n {
-            let xs = &x[start + k..start + k + acc.len()];
+            let xs: &[f64; LANES] = x[start + k..start + k + LANES]
+                .try_into()
+                .unwrap_or(&[0.0; LANES]); // always LANES long
             for (a, &v) in acc.iter_mut().zip(xs) {
                 *a += v; // port: same order (acc = acc + x), one window per lane
             }
         }
+        chunk.copy_from_slice(&acc);
+        start += LANES;
+    }
+    for (j, slot) in chunks.into_remainder().iter_mut().enumerate() {
+        let mut acc = 0.0;
+        for &v in &x[start + j..start + j + n] {
+            acc += v; // port: same order (acc = acc + x)
+        }
+        *slot = acc;
+    }
+}
+
+/// `out[t]` = the fold `acc = acc + (d * d)`, `d = x[t + k] - mean[t]`, oldest first:
+/// the second half of `Window::mean_std`, [`LANES`] windows at a time.
+fn window_square_sums(x: &[f64], n: usize, mean: &[f64], out: &mut [f64]) {
+    let mut chunks = out.chunks_exact_mut(LANES);
+    let mut start = 0;
+    for chunk in &mut chunks {
+        let m: &[f64; LANES] = mean[start..start + LANES]
+            .try_into()
+            .unwrap_or(&[0.0; LANES]); // always LANES long
+        let mut acc = [0.0_f64; LANES];
+        for k in 0..n {
+            let xs: &[f64; LANES] = x[start + k..start + k + LANES]
+                .try_into()
+                .unwrap_or(&[0.0; LANES]); // always LANES long
+            for ((a, &v), &mu) in acc.iter_mut().zip(xs).zip(m) {
+                let d = v - mu;
+                *a += d * d; // port: same order (acc = acc + (d * d))
+            }
+        }
+        chunk.copy_from_slice(&acc);
+        start += LANES;
+    }
+    for (j, slot) in chunks.into_remainder().iter_mut().enumerate() {
+        let t = start + j;
+        let mut acc = 0.0;
+        for &v in &x[t..t + n] {
+            let d = v - mean[t];
+            acc += d * d; // port: same order (acc = acc + (d * d))
+        }
+        *slot = acc;
     }
 }
 
@@ -46,17 +95,7 @@ fn window_mean_std(x: &[f64], n: usize, fn_: f64, mean: &mut [f64], sd: &mut [f6
     for m in mean.iter_mut() {
         *m /= fn_; // port: same order (fold_sum() / n)
     }
-    for (b, (acc, means)) in sd.chunks_mut(BLOCK).zip(mean.chunks(BLOCK)).enumerate() {
-        let start = b * BLOCK;
-        acc.fill(0.0);
-        for k in 0..n {
-            let xs = &x[start + k..start + k + acc.len()];
-            for ((a, &v), &m) in acc.iter_mut().zip(xs).zip(means) {
-                let d = v - m;
-                *a += d * d; // port: same order (acc = acc + (d * d))
-            }
-        }
-    }
+    window_square_sums(x, n, mean, sd);
     for s in sd.iter_mut() {
         *s = (*s / fn_).sqrt();
     }
@@ -65,25 +104,23 @@ fn window_mean_std(x: &[f64], n: usize, fn_: f64, mean: &mut [f64], sd: &mut [f6
 /// `out[t]` = the first maximum (`highest`) or minimum of window `t`, strict
 /// comparisons scanning from the oldest value, as `Window::highest` / `lowest`.
 fn window_extremes(x: &[f64], n: usize, highest: bool, out: &mut [f64]) {
-    for (b, best) in out.chunks_mut(BLOCK).enumerate() {
-        let start = b * BLOCK;
-        best.copy_from_slice(&x[start..start + best.len()]);
-        for k in 1..n {
-            let xs = &x[start + k..start + k + best.len()];
-            if highest {
-                for (m, &v) in best.iter_mut().zip(xs) {
-                    if v > *m {
-                        *m = v;
-                    }
+    for (t, best) in out.iter_mut().enumerate() {
+        let window = &x[t..t + n];
+        let mut m = window[0];
+        if highest {
+            for &v in &window[1..] {
+                if v > m {
+                    m = v;
                 }
-            } else {
-                for (m, &v) in best.iter_mut().zip(xs) {
-                    if v < *m {
-                        *m = v;
-                    }
+            }
+        } else {
+            for &v in &window[1..] {
+                if v < m {
+                    m = v;
                 }
             }
         }
+        *best = m;
     }
 }
 
@@ -102,27 +139,33 @@ impl SeriesBars {
         order: Option<&[usize]>,
         tf: Timeframe,
         pt: PriceType,
+        needs_range: bool,
     ) -> Self {
+        let row = |e: usize| order.map_or(e, |p| p[e]);
         let mut bars = 0;
-        for row in 0..columns.len() {
-            bars += usize::from(columns.timeframe[row] == tf && columns.price_type[row] == pt);
+        for r in 0..columns.len() {
+            bars += usize::from(columns.timeframe[r] == tf && columns.price_type[r] == pt);
         }
-        let mut s = Self {
-            events: Vec::with_capacity(bars),
-            high: Vec::with_capacity(bars),
-            low: Vec::with_capacity(bars),
-            close: Vec::with_capacity(bars),
-        };
+        let mut events = Vec::with_capacity(bars);
         for e in 0..columns.len() {
-            let row = order.map_or(e, |p| p[e]);
-            if columns.timeframe[row] == tf && columns.price_type[row] == pt {
-                s.events.push(e);
-                s.high.push(columns.high[row]);
-                s.low.push(columns.low[row]);
-                s.close.push(columns.close[row]);
+            let r = row(e);
+            if columns.timeframe[r] == tf && columns.price_type[r] == pt {
+                events.push(e);
             }
         }
-        s
+        let pick = |col: &[f64]| -> Vec<f64> { events.iter().map(|&e| col[row(e)]).collect() };
+        let close = pick(columns.close);
+        let (high, low) = if needs_range {
+            (pick(columns.high), pick(columns.low))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Self {
+            events,
+            high,
+            low,
+            close,
+        }
     }
 
     fn len(&self) -> usize {
@@ -174,8 +217,8 @@ fn by_state_machine(indicator: &Indicator, s: &SeriesBars) -> Vec<BarOutputs> {
             timeframe: Timeframe::M1,
             price_type: PriceType::Bid,
             open: s.close[t],
-            high: s.high[t],
-            low: s.low[t],
+            high: s.high.get(t).copied().unwrap_or(s.close[t]),
+            low: s.low.get(t).copied().unwrap_or(s.close[t]),
             close: s.close[t],
             volume: 0.0,
         };
@@ -254,18 +297,22 @@ fn bar_outputs(indicator: &Indicator, series: &SeriesBars) -> Vec<BarOutputs> {
 /// Spread per-bar values over the events: event `e` holds the value of the series' last
 /// bar at or before `e` (null before its first valid bar).
 fn scatter(out: &BarOutputs, events: &[usize], n_events: usize) -> OptF64Column {
-    let mut col = OptF64Column::with_capacity(n_events);
     let start = events.get(out.first).copied().unwrap_or(n_events);
-    col.values.resize(start, 0.0);
-    col.valid.resize(start, false);
-    for (t, &v) in out.values.iter().enumerate() {
-        let bar = out.first + t;
-        let end = events.get(bar + 1).copied().unwrap_or(n_events);
-        let run = end - events[bar];
-        col.values.extend(std::iter::repeat_n(v, run));
-        col.valid.extend(std::iter::repeat_n(true, run));
-    }
-    col
+    let mut next = 0; // the next bar of the series
+    let mut current = 0.0;
+    let values = (0..n_events)
+        .map(|e| {
+            if next < events.len() && events[next] == e {
+                if next >= out.first {
+                    current = out.values[next - out.first];
+                }
+                next += 1;
+            }
+            current
+        })
+        .collect();
+    let valid = (0..n_events).map(|e| e >= start).collect();
+    OptF64Column { values, valid }
 }
 
 impl IndicatorCache {
@@ -288,8 +335,15 @@ impl IndicatorCache {
         }
         let mut out: Vec<Option<OptF64Column>> = (0..total).map(|_| None).collect();
         for &(tf, pt) in &self.series_keys {
-            let bars = SeriesBars::gather(columns, order, tf, pt);
-            for &i in &self.by_series[series_slot(tf, pt)] {
+            let slot = series_slot(tf, pt);
+            let needs_range = self.by_series[slot].iter().any(|&i| {
+                matches!(
+                    self.indicators[i],
+                    Indicator::Atr(_) | Indicator::Extreme(_)
+                )
+            });
+            let bars = SeriesBars::gather(columns, order, tf, pt, needs_range);
+            for &i in &self.by_series[slot] {
                 for (k, outputs) in bar_outputs(&self.indicators[i], &bars).iter().enumerate() {
                     out[offsets[i] + k] = Some(scatter(outputs, &bars.events, n_events));
                 }

@@ -292,7 +292,7 @@ fn run_batch_inner<'py>(
             .getattr("normalize_signals")?,
     };
     let mut dispatcher = BatchDispatcher::new(lookahead, glue);
-    let trace = match run(EventQueue::new(stream.columns()), &spec, &mut dispatcher) {
+    let trace = match run(EventQueue::of_stream(&stream), &spec, &mut dispatcher) {
         Ok(t) => t,
         Err(RunError::Config(msg)) => return Err(config_error(py, &msg)),
         Err(RunError::Strategy(err)) => return Err(err),

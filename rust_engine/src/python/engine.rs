@@ -455,7 +455,7 @@ fn run_inner<'py>(
         interned: Interned::new(py),
         current: None,
     };
-    let queue = EventQueue::new(stream.columns());
+    let queue = EventQueue::of_stream(&stream);
     let trace = match run(queue, &spec, &mut bridge) {
         Ok(t) => t,
         Err(RunError::Config(msg)) => return Err(config_error(py, &msg)),

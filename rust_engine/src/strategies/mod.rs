@@ -425,7 +425,7 @@ pub fn run_strategy(
         interval,
         countdown: interval,
     };
-    run(EventQueue::new(stream.columns()), &spec, &mut driver).map_err(|e| match e {
+    run(EventQueue::of_stream(stream), &spec, &mut driver).map_err(|e| match e {
         RunError::Config(m) => NativeError::Config(m),
         RunError::Strategy(e) => e,
     })
