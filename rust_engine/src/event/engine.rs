@@ -11,7 +11,7 @@ use crate::execution::{risk_quantity, ExecutionSimulator, Order, OrderKind, Purp
 use crate::indicators::{IndicatorCache, IndicatorRequest};
 use crate::portfolio::{sharpe_ratio, OpenPosition, Portfolio};
 use crate::rng::seed_bits;
-use crate::trace::{EventColumns, EventOutcome, Summary, TraceData};
+use crate::trace::{EventColumns, Summary, TraceData};
 
 /// What the engine calls on subscribed events.
 pub trait StrategyCallbacks {
@@ -152,7 +152,7 @@ pub fn run<S: StrategyCallbacks>(
             }
         }
         let key = candle.key();
-        let mut outcome = EventOutcome::default();
+        let mut exit_requests = 0_i64;
         if spec.subscriptions.contains(&key) {
             for (value, column) in values.iter_mut().zip(&indicator_columns) {
                 *value = column.get(i);
@@ -169,7 +169,7 @@ pub fn run<S: StrategyCallbacks>(
                     .check_exit(index, &portfolio.positions[idx], &candle, &values)
                     .map_err(RunError::Strategy)?;
                 if decision {
-                    outcome.exit_requests += 1;
+                    exit_requests += 1;
                     let pos = &mut portfolio.positions[idx];
                     pos.exit_pending = true;
                     let order = exit_order(pos, Purpose::Exit, index, candle.timestamp);
@@ -180,17 +180,16 @@ pub fn run<S: StrategyCallbacks>(
             let signal = strategy
                 .on_candle(index, &candle, &values)
                 .map_err(RunError::Strategy)?;
-            outcome.called = true;
             // 5. orders
-            outcome.status = Some(apply_signal(
+            let status = apply_signal(
                 signal.as_ref(),
                 &mut sim,
                 &mut portfolio,
                 &cfg,
                 &candle,
                 index,
-            ));
-            outcome.signal = signal;
+            );
+            events.set_call(signal, status);
         }
         // 6. mark to market
         portfolio.mark();
@@ -198,7 +197,7 @@ pub fn run<S: StrategyCallbacks>(
             samples.push(portfolio.equity);
         }
         let pending = sim.orders.len();
-        events.push(index, &candle, outcome, &portfolio, pending);
+        events.push(index, &candle, exit_requests, &portfolio, pending);
         strategy.after_event(index).map_err(RunError::Strategy)?;
     }
 

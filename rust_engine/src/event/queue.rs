@@ -47,6 +47,7 @@ impl CandleColumns<'_> {
 
     /// The candle of input row `row`.
     #[must_use]
+    #[inline]
     pub fn candle(&self, row: usize) -> Candle {
         Candle {
             timestamp: self.timestamp[row],
@@ -143,6 +144,7 @@ impl<'a> EventQueue<'a> {
 impl Iterator for EventQueue<'_> {
     type Item = Candle;
 
+    #[inline]
     fn next(&mut self) -> Option<Candle> {
         if self.next >= self.columns.len() {
             return None;

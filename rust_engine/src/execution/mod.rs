@@ -388,7 +388,12 @@ impl ExecutionSimulator {
         is_buy: bool,
         is_sell: bool,
     ) {
-        if portfolio.positions.is_empty() {
+        // Positions without SL and TP are skipped below, whatever the candle.
+        if !portfolio
+            .positions
+            .iter()
+            .any(|p| p.stop_loss.is_some() || p.take_profit.is_some())
+        {
             return;
         }
         // The ids first (as Python's list), since exits remove positions as we go.

@@ -482,7 +482,6 @@ mod tests {
     use super::*;
     use crate::event::types::{Candle, PriceType, SignalType, StrategySignal, Timeframe};
     use crate::portfolio::Portfolio;
-    use crate::trace::EventOutcome;
 
     fn candle(ts: i64) -> Candle {
         Candle {
@@ -512,36 +511,33 @@ mod tests {
     fn columns() -> EventColumns {
         let mut e = EventColumns::new(vec!["sma".to_string()], 4);
         let p = Portfolio::new(1000.0, 1.0);
-        let outcomes = [
-            EventOutcome::default(),
-            EventOutcome {
-                called: true,
-                status: Some("none"),
-                ..EventOutcome::default()
-            },
-            EventOutcome {
-                called: true,
-                signal: Some(signal(vec![
-                    ("k".into(), "v".into()),
-                    ("a".into(), "b".into()),
-                ])),
-                status: Some("accepted"),
-                exit_requests: 1,
-            },
-            EventOutcome {
-                called: true,
-                signal: Some(signal(Vec::new())),
-                status: Some("accepted"),
-                exit_requests: 0,
-            },
+        // (on_candle called with this result and status, exit requests)
+        type Call = Option<(Option<StrategySignal>, &'static str)>;
+        let calls: [(Call, i64); 4] = [
+            (None, 0),
+            (Some((None, "none")), 0),
+            (
+                Some((
+                    Some(signal(vec![
+                        ("k".into(), "v".into()),
+                        ("a".into(), "b".into()),
+                    ])),
+                    "accepted",
+                )),
+                1,
+            ),
+            (Some((Some(signal(Vec::new())), "accepted")), 0),
         ];
         let mut ind = OptF64Column::with_capacity(4);
-        for (i, outcome) in outcomes.into_iter().enumerate() {
+        for (i, (call, exits)) in calls.into_iter().enumerate() {
             ind.push(if i == 0 { None } else { Some(0.5) });
+            if let Some((sig, status)) = call {
+                e.set_call(sig, status);
+            }
             e.push(
                 i64::try_from(i).unwrap_or(0),
                 &candle(60 * (1 + i64::try_from(i).unwrap_or(0))),
-                outcome,
+                exits,
                 &p,
                 i,
             );
@@ -632,7 +628,7 @@ mod coded_tests {
     use super::{coded_utf8, SHORT};
     use crate::event::types::{Candle, PriceType, Timeframe};
     use crate::portfolio::Portfolio;
-    use crate::trace::{EventColumns, EventOutcome};
+    use crate::trace::EventColumns;
 
     #[test]
     fn coded_utf8_writes_short_long_empty_and_null_rows() {
@@ -668,13 +664,9 @@ mod coded_tests {
             volume: 1.0,
         };
         let p = Portfolio::new(100.0, 1.0);
-        let called = EventOutcome {
-            called: true,
-            status: Some("none"),
-            ..EventOutcome::default()
-        };
-        e.push(0, &candle, called, &p, 0);
-        e.push(1, &candle, EventOutcome::default(), &p, 2);
+        e.set_call(None, "none");
+        e.push(0, &candle, 0, &p, 0);
+        e.push(1, &candle, 0, &p, 2);
         assert_eq!(e.len(), 2);
         let batch = super::events_batch(e).unwrap();
         assert_eq!(batch.num_rows(), 2);
@@ -703,12 +695,6 @@ mod coded_tests {
             close: 1.0,
             volume: 1.0,
         };
-        e.push(
-            0,
-            &candle,
-            EventOutcome::default(),
-            &Portfolio::new(1.0, 1.0),
-            0,
-        );
+        e.push(0, &candle, 0, &Portfolio::new(1.0, 1.0), 0);
     }
 }

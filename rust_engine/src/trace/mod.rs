@@ -310,27 +310,18 @@ pub struct EventColumns {
     pub signal_metadata: MetadataColumn,
     /// Signal status.
     pub signal_status: StrColumn,
-    /// The wide columns, `stride` words each, in [`Wide`] order.
+    /// The wide columns, `stride` words each, in [`Wide`] order: allocated, not
+    /// initialised (`len` 0); [`Self::push`] writes every word of its row and
+    /// [`Self::take_wide`] zeroes the rest before the words are handed out.
     wide: Vec<u64>,
+    /// The signal's prices recorded by [`Self::set_call`] for the next row.
+    pending_prices: [Option<f64>; 3],
     /// Validity of the nullable wide columns ([`Wide::NULLABLE`] order).
     valid: [Vec<bool>; 4],
     /// Words per wide column (the row capacity rounded up to whole 64-byte lines).
     stride: usize,
     /// Rows written so far.
     rows: usize,
-}
-
-/// What happened to the strategy at one event.
-#[derive(Clone, Debug, Default)]
-pub struct EventOutcome {
-    /// `on_candle` was called.
-    pub called: bool,
-    /// Its validated result.
-    pub signal: Option<StrategySignal>,
-    /// The order status.
-    pub status: Option<&'static str>,
-    /// `check_exit` true count.
-    pub exit_requests: i64,
 }
 
 /// The raw parts of [`EventColumns`]' wide columns (for the Arrow conversion).
@@ -355,7 +346,8 @@ impl EventColumns {
             signal_type: StrColumn::zeroed(rows),
             signal_metadata: MetadataColumn::zeroed(rows),
             signal_status: StrColumn::zeroed(rows),
-            wide: pages::zeroed(stride * Wide::COUNT),
+            wide: pages::with_capacity(stride * Wide::COUNT),
+            pending_prices: [None; 3],
             valid: std::array::from_fn(|_| pages::zeroed(rows)),
             stride,
             rows: 0,
@@ -374,41 +366,56 @@ impl EventColumns {
         self.rows == 0
     }
 
-    #[inline]
-    fn put(&mut self, col: Wide, row: usize, bits: u64) {
-        self.wide[col as usize * self.stride + row] = bits;
-    }
-
-    #[inline]
-    fn put_opt(&mut self, col: Wide, slot: usize, row: usize, value: Option<f64>) {
-        if let Some(v) = value {
-            self.put(col, row, v.to_bits());
-            self.valid[slot][row] = true;
+    /// The word of `col` at `row`, once written.
+    fn word(&self, col: Wide, row: usize) -> Option<u64> {
+        if row >= self.rows {
+            return None;
         }
+        let i = col as usize * self.stride + row;
+        assert!(i < self.wide.capacity());
+        // SAFETY: `i` is inside the allocation (asserted) and `row < rows`, so
+        // `push` has written this word (it writes every wide column of its row).
+        Some(unsafe { self.wide.as_ptr().add(i).read() })
     }
 
     /// Row `row` of a float column (`None`: null, or a row not written).
     #[must_use]
     pub fn f64_at(&self, col: Wide, row: usize) -> Option<f64> {
-        if row >= self.rows {
-            return None;
+        let bits = self.word(col, row)?;
+        match col.nullable_slot() {
+            Some(slot) if !self.valid[slot][row] => None,
+            _ => Some(f64::from_bits(bits)),
         }
-        if let Some(slot) = col.nullable_slot() {
-            if !self.valid[slot][row] {
-                return None;
-            }
-        }
-        Some(f64::from_bits(self.wide[col as usize * self.stride + row]))
     }
 
     /// Row `row` of an integer column (`None`: a row not written).
     #[must_use]
     pub fn i64_at(&self, col: Wide, row: usize) -> Option<i64> {
-        (row < self.rows).then(|| self.wide[col as usize * self.stride + row].cast_signed())
+        self.word(col, row).map(u64::cast_signed)
     }
 
-    /// Record the next event row (state after the event), all but the indicator
-    /// columns.
+    /// Record what `on_candle` returned (its validated signal, `None` for no signal)
+    /// and the order status, for the row the next [`Self::push`] records. Rows
+    /// without this call have null signal cells (`on_candle` was not called).
+    ///
+    /// # Panics
+    /// When all the rows given to [`Self::new`] are written.
+    pub fn set_call(&mut self, signal: Option<StrategySignal>, status: &'static str) {
+        let row = self.rows;
+        assert!(row < self.timeframe.len(), "EventColumns: all rows written");
+        match signal {
+            None => self.signal_type.set(row, "NONE"),
+            Some(s) => {
+                self.signal_type.set(row, s.signal_type.as_str());
+                self.pending_prices = [s.entry_price, s.stop_loss, s.take_profit];
+                self.signal_metadata.set(row, s.metadata);
+            }
+        }
+        self.signal_status.set(row, status);
+    }
+
+    /// Record the next event row: the state after the event (all but the indicator
+    /// and signal columns; see [`Self::set_call`]).
     ///
     /// # Panics
     /// When all the rows given to [`Self::new`] are written.
@@ -416,48 +423,51 @@ impl EventColumns {
         &mut self,
         index: i64,
         candle: &Candle,
-        outcome: EventOutcome,
+        exit_requests: i64,
         portfolio: &Portfolio,
         pending_orders: usize,
     ) {
         let row = self.rows;
         assert!(row < self.timeframe.len(), "EventColumns: all rows written");
         self.rows += 1;
-        self.put(Wide::EventIndex, row, index.cast_unsigned());
-        self.put(Wide::Timestamp, row, candle.timestamp.cast_unsigned());
         self.timeframe[row] = candle.timeframe;
         self.price_type[row] = candle.price_type;
-        if outcome.called {
-            match outcome.signal {
-                None => self.signal_type.set(row, "NONE"),
-                Some(s) => {
-                    self.signal_type.set(row, s.signal_type.as_str());
-                    self.put_opt(Wide::EntryPrice, 0, row, s.entry_price);
-                    self.put_opt(Wide::StopLoss, 1, row, s.stop_loss);
-                    self.put_opt(Wide::TakeProfit, 2, row, s.take_profit);
-                    self.signal_metadata.set(row, s.metadata);
-                }
-            }
-        }
-        if let Some(status) = outcome.status {
-            self.signal_status.set(row, status);
+        let [entry, stop, take] = std::mem::take(&mut self.pending_prices);
+        let avg = portfolio.avg_price();
+        for (slot, value) in [entry, stop, take, avg].into_iter().enumerate() {
+            self.valid[slot][row] = value.is_some();
         }
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX).cast_unsigned();
-        self.put(
-            Wide::ExitRequests,
-            row,
-            outcome.exit_requests.cast_unsigned(),
-        );
-        self.put(Wide::Cash, row, portfolio.cash.to_bits());
-        self.put(Wide::Equity, row, portfolio.equity.to_bits());
-        self.put(Wide::RealizedPnl, row, portfolio.realized_pnl.to_bits());
-        self.put(Wide::UnrealizedPnl, row, portfolio.unrealized_pnl.to_bits());
-        self.put(Wide::PositionQty, row, portfolio.position_qty().to_bits());
-        self.put_opt(Wide::AvgPrice, 3, row, portfolio.avg_price());
-        self.put(Wide::OpenPositions, row, count(portfolio.positions.len()));
-        self.put(Wide::PendingOrders, row, count(pending_orders));
-        self.put(Wide::PeakEquity, row, portfolio.peak_equity.to_bits());
-        self.put(Wide::Drawdown, row, portfolio.drawdown.to_bits());
+        let float = |v: Option<f64>| v.map_or(0, f64::to_bits);
+        // Every wide column of the row, in [`Wide`] order.
+        let words: [u64; Wide::COUNT] = [
+            index.cast_unsigned(),
+            candle.timestamp.cast_unsigned(),
+            float(entry),
+            float(stop),
+            float(take),
+            exit_requests.cast_unsigned(),
+            portfolio.cash.to_bits(),
+            portfolio.equity.to_bits(),
+            portfolio.realized_pnl.to_bits(),
+            portfolio.unrealized_pnl.to_bits(),
+            portfolio.position_qty().to_bits(),
+            float(avg),
+            count(portfolio.positions.len()),
+            count(pending_orders),
+            portfolio.peak_equity.to_bits(),
+            portfolio.drawdown.to_bits(),
+        ];
+        let stride = self.stride;
+        let spare = self.wide.spare_capacity_mut();
+        assert!(row < stride && Wide::COUNT * stride <= spare.len());
+        let base = spare.as_mut_ptr();
+        for (col, word) in words.into_iter().enumerate() {
+            // SAFETY: `col < Wide::COUNT` and `row < stride`, so `col * stride + row`
+            // is below `Wide::COUNT * stride`, which is within the spare capacity
+            // (asserted above); the slot is plain `MaybeUninit<u64>` memory.
+            unsafe { (*base.add(col * stride + row)).write(word) };
+        }
     }
 
     /// Cut the narrow columns to the rows written and hand out the wide ones (the
@@ -474,8 +484,21 @@ impl EventColumns {
         for v in &mut valid {
             v.truncate(n);
         }
+        let mut words = std::mem::take(&mut self.wide);
+        let spare = words.spare_capacity_mut();
+        for col in 0..Wide::COUNT {
+            for word in &mut spare[col * self.stride + n..(col + 1) * self.stride] {
+                word.write(0);
+            }
+        }
+        let len = self.stride * Wide::COUNT;
+        assert!(len <= words.capacity());
+        // SAFETY: every word of `0..len` is initialised: `push` wrote rows `0..n` of
+        // every column (all sixteen, each row) and the loop above zeroed rows
+        // `n..stride` of every column.
+        unsafe { words.set_len(len) };
         WideParts {
-            words: std::mem::take(&mut self.wide),
+            words,
             valid,
             stride: self.stride,
         }
