@@ -506,13 +506,15 @@ mod tests {
         }
     }
 
+    /// `on_candle`'s result and status, when it was called.
+    type Call = Option<(Option<StrategySignal>, &'static str)>;
+
     /// Rows: not called; called without signal; a signal with metadata; a signal
     /// with an empty map.
     fn columns() -> EventColumns {
         let mut e = EventColumns::new(vec!["sma".to_string()], 4);
         let p = Portfolio::new(1000.0, 1.0);
         // (on_candle called with this result and status, exit requests)
-        type Call = Option<(Option<StrategySignal>, &'static str)>;
         let calls: [(Call, i64); 4] = [
             (None, 0),
             (Some((None, "none")), 0),
