@@ -27,16 +27,25 @@ fn i64_col(v: &[i64]) -> ArrayRef {
     Arc::new(Int64Array::from(v.to_vec()))
 }
 
+/// Up to 64 flags as the bits of a word, the first flag in the lowest bit.
+fn pack_bits(flags: &[bool]) -> u64 {
+    if let Ok(full) = <&[bool; 64]>::try_from(flags) {
+        let mut word = 0_u64;
+        for (bit, &f) in full.iter().enumerate() {
+            word |= u64::from(f) << bit;
+        }
+        return word;
+    }
+    let mut word = 0_u64;
+    for (bit, &f) in flags.iter().enumerate() {
+        word |= u64::from(f) << bit;
+    }
+    word
+}
+
 /// A validity bitmap from one flag per row; `None` when every row is valid.
 fn nulls_from(valid: &[bool]) -> Option<NullBuffer> {
-    let mut words: Vec<u64> = Vec::with_capacity(valid.len().div_ceil(64));
-    for chunk in valid.chunks(64) {
-        let mut word = 0_u64;
-        for (bit, &v) in chunk.iter().enumerate() {
-            word |= u64::from(v) << bit;
-        }
-        words.push(word);
-    }
+    let words: Vec<u64> = valid.chunks(64).map(pack_bits).collect();
     let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(words), 0, valid.len()));
     (nulls.null_count() > 0).then_some(nulls)
 }
@@ -63,8 +72,7 @@ fn coded_utf8(
     dict: &[Option<&str>],
 ) -> Result<ArrayRef, ArrowError> {
     let rows = codes.len();
-    let total: usize = codes.clone().map(|c| dict[c].map_or(0, str::len)).sum(); // integers
-    offset(total)?;
+    let lens: Vec<usize> = dict.iter().map(|d| d.map_or(0, str::len)).collect();
     let blocks: Vec<[u8; SHORT]> = dict
         .iter()
         .map(|d| {
@@ -75,20 +83,26 @@ fn coded_utf8(
             block
         })
         .collect();
-    let lens: Vec<usize> = dict.iter().map(|d| d.map_or(0, str::len)).collect();
+    // Offsets first (one running sum), then the bytes.
     let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
-    let mut values: Vec<u8> = vec![0; total + SHORT];
     offsets.push(0);
     let mut end = 0_usize;
+    offsets.extend(codes.clone().map(|c| {
+        end += lens[c];
+        i32::try_from(end).unwrap_or(i32::MAX) // checked below
+    }));
+    let total = end;
+    offset(total)?;
+    let mut values: Vec<u8> = vec![0; total + SHORT];
+    let mut at = 0_usize;
     for c in codes.clone() {
         let len = lens[c];
         if len <= SHORT {
-            values[end..end + SHORT].copy_from_slice(&blocks[c]);
+            values[at..at + SHORT].copy_from_slice(&blocks[c]);
         } else if let Some(text) = dict[c] {
-            values[end..end + len].copy_from_slice(text.as_bytes());
+            values[at..at + len].copy_from_slice(text.as_bytes());
         }
-        end += len;
-        offsets.push(i32::try_from(end).unwrap_or(i32::MAX)); // total fits in i32
+        at += len;
     }
     values.truncate(total);
     let nulls = if dict.iter().any(Option::is_none) {
@@ -631,6 +645,23 @@ mod coded_tests {
     use crate::event::types::{Candle, PriceType, Timeframe};
     use crate::portfolio::Portfolio;
     use crate::trace::EventColumns;
+
+    #[test]
+    fn pack_bits_puts_the_first_flag_lowest() {
+        for n in [0_usize, 1, 7, 8, 9, 63, 64] {
+            for seed in 0..50_u64 {
+                let flags: Vec<bool> = (0..n)
+                    .map(|i| (seed.wrapping_mul(0x9E37_79B9) >> (i % 29)) & 1 == 1)
+                    .collect();
+                let want = flags
+                    .iter()
+                    .enumerate()
+                    .fold(0_u64, |w, (i, &f)| w | (u64::from(f) << i));
+                assert_eq!(super::pack_bits(&flags), want, "n {n} seed {seed}");
+            }
+        }
+        assert_eq!(super::pack_bits(&[true; 64]), u64::MAX);
+    }
 
     #[test]
     fn coded_utf8_writes_short_long_empty_and_null_rows() {
