@@ -238,6 +238,7 @@ impl ExecutionSimulator {
     }
 
     /// Fill pending orders, then check SL/TP, on one execution-timeframe event.
+    #[inline]
     pub fn on_execution_bar(
         &mut self,
         portfolio: &mut Portfolio,

@@ -125,9 +125,14 @@ impl StrColumn {
         match value {
             None => 0,
             Some(v) => {
-                // Values are string constants: compare addresses first, text second.
-                let same = |d: &&str| std::ptr::eq(*d, v) || *d == v;
-                let pos = if let Some(pos) = self.dictionary.iter().position(same) {
+                // Values are string constants: look for the same address first (no
+                // text comparison), then for the same text.
+                let found = self
+                    .dictionary
+                    .iter()
+                    .position(|d| std::ptr::eq(*d, v))
+                    .or_else(|| self.dictionary.iter().position(|d| *d == v));
+                let pos = if let Some(pos) = found {
                     pos
                 } else {
                     self.dictionary.push(v);
@@ -400,6 +405,7 @@ impl EventColumns {
     ///
     /// # Panics
     /// When all the rows given to [`Self::new`] are written.
+    #[inline]
     pub fn set_call(&mut self, signal: Option<StrategySignal>, status: &'static str) {
         let row = self.rows;
         assert!(row < self.timeframe.len(), "EventColumns: all rows written");
@@ -419,6 +425,7 @@ impl EventColumns {
     ///
     /// # Panics
     /// When all the rows given to [`Self::new`] are written.
+    #[inline]
     pub fn push(
         &mut self,
         index: i64,
