@@ -644,7 +644,7 @@ mod coded_tests {
     use super::{coded_utf8, SHORT};
     use crate::event::types::{Candle, PriceType, Timeframe};
     use crate::portfolio::Portfolio;
-    use crate::trace::EventColumns;
+    use crate::trace::{EventColumns, Wide};
 
     #[test]
     fn pack_bits_puts_the_first_flag_lowest() {
@@ -712,6 +712,32 @@ mod coded_tests {
         let status = batch.column_by_name("signal_status").unwrap();
         let status = status.as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!((status.value(0), status.is_null(1)), ("none", true));
+    }
+
+    #[test]
+    fn clone_copies_the_rows_written() {
+        let mut e = EventColumns::new(Vec::new(), 3);
+        let candle = Candle {
+            timestamp: 120,
+            timeframe: Timeframe::M5,
+            price_type: PriceType::Bid,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        };
+        e.push(7, &candle, 2, &Portfolio::new(50.0, 1.0), 1);
+        let c = e.clone();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.i64_at(Wide::EventIndex, 0), Some(7));
+        assert_eq!(c.i64_at(Wide::ExitRequests, 0), Some(2));
+        assert_eq!(c.f64_at(Wide::Cash, 0), Some(50.0));
+        let (a, b) = (
+            super::events_batch(e).unwrap(),
+            super::events_batch(c).unwrap(),
+        );
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -296,10 +296,11 @@ impl Wide {
 ///   pages where the kernel allows, which cuts page faults on a fresh trace. In Arrow
 ///   every column is a slice of that one buffer, so a column kept alive in Python
 ///   keeps the whole arena alive.
-/// * [`EventColumns::new`] allocates every column at its full length, zero-filled (a
-///   zero value, a null, code 0), and [`EventColumns::push`] writes only a row's
-///   non-default cells: a row without a signal writes no signal cells at all.
-#[derive(Clone, Debug, Default)]
+/// * The arena is allocated, not initialised: [`EventColumns::push`] writes every word
+///   of its row (no zero-filling pass over ~128 B/event first). The narrow columns
+///   (series, signal codes, validity) are allocated zero-filled at full length, and
+///   [`EventColumns::set_call`] writes signal cells only for rows where `on_candle` ran.
+#[derive(Debug, Default)]
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
     pub indicator_names: Vec<String>,
@@ -327,6 +328,36 @@ pub struct EventColumns {
     stride: usize,
     /// Rows written so far.
     rows: usize,
+}
+
+impl Clone for EventColumns {
+    /// A copy of the rows written so far (the arena's unwritten words are not read).
+    fn clone(&self) -> Self {
+        let mut wide: Vec<u64> = Vec::with_capacity(self.wide.capacity());
+        let spare = wide.spare_capacity_mut();
+        for col in 0..Wide::COUNT {
+            for row in 0..self.rows {
+                let i = col * self.stride + row;
+                // SAFETY: `row < rows`, so `push` wrote word `i` (every column of its
+                // row), and `i` is inside the allocation of `stride * COUNT` words.
+                spare[i].write(unsafe { self.wide.as_ptr().add(i).read() });
+            }
+        }
+        Self {
+            indicator_names: self.indicator_names.clone(),
+            timeframe: self.timeframe.clone(),
+            price_type: self.price_type.clone(),
+            indicators: self.indicators.clone(),
+            signal_type: self.signal_type.clone(),
+            signal_metadata: self.signal_metadata.clone(),
+            signal_status: self.signal_status.clone(),
+            wide,
+            pending_prices: self.pending_prices,
+            valid: self.valid.clone(),
+            stride: self.stride,
+            rows: self.rows,
+        }
+    }
 }
 
 /// The raw parts of [`EventColumns`]' wide columns (for the Arrow conversion).
