@@ -44,10 +44,11 @@ fn main() {
     }
     // Sub-phases of the run, for orientation.
     let stream = validate_batches(&schema, &batches, false).unwrap();
-    let requests = vec![
-        omega_rust::indicators::IndicatorRequest::new("M1", "bid", "sma:10"),
-        omega_rust::indicators::IndicatorRequest::new("M1", "bid", "sma:30"),
-    ];
+    let job = NativeJob::new(name);
+    let (tf, higher) = omega_rust::strategies::resolve_timeframes(&stream, &job);
+    let requests = omega_rust::strategies::build(name, &job.params, tf, higher)
+        .unwrap()
+        .indicators();
     let cache = omega_rust::indicators::IndicatorCache::new(&requests).unwrap();
     let mut sub = [f64::INFINITY; 3];
     for _ in 0..rounds {

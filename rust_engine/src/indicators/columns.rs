@@ -16,6 +16,7 @@
 //! state machines themselves. `tests.rs` checks both paths against each other bit for
 //! bit, including signed zeros and large magnitudes.
 
+use super::kinds::{first_extreme, left_sum, square_dev_sum};
 use super::{series_slot, Indicator, IndicatorCache};
 use crate::event::queue::CandleColumns;
 use crate::event::types::{Candle, PriceType, Timeframe};
@@ -48,16 +49,12 @@ pub(crate) fn window_sums(x: &[f64], n: usize, out: &mut [f64]) {
         start += LANES;
     }
     for (j, slot) in chunks.into_remainder().iter_mut().enumerate() {
-        let mut acc = 0.0;
-        for &v in &x[start + j..start + j + n] {
-            acc += v; // port: same order (acc = acc + x)
-        }
-        *slot = acc;
+        *slot = left_sum(&x[start + j..start + j + n]);
     }
 }
 
-/// `out[t]` = the fold `acc = acc + (d * d)`, `d = x[t + k] - mean[t]`, oldest first:
-/// the second half of `Window::mean_std`, [`LANES`] windows at a time.
+/// `out[t] = square_dev_sum(window t, mean[t])`, the second half of `Window::mean_std`,
+/// [`LANES`] windows at a time (each lane folds oldest first from `0.0`).
 fn window_square_sums(x: &[f64], n: usize, mean: &[f64], out: &mut [f64]) {
     let mut chunks = out.chunks_exact_mut(LANES);
     let mut start = 0;
@@ -80,12 +77,7 @@ fn window_square_sums(x: &[f64], n: usize, mean: &[f64], out: &mut [f64]) {
     }
     for (j, slot) in chunks.into_remainder().iter_mut().enumerate() {
         let t = start + j;
-        let mut acc = 0.0;
-        for &v in &x[t..t + n] {
-            let d = v - mean[t];
-            acc += d * d; // port: same order (acc = acc + (d * d))
-        }
-        *slot = acc;
+        *slot = square_dev_sum(&x[t..t + n], mean[t]);
     }
 }
 
@@ -105,22 +97,7 @@ fn window_mean_std(x: &[f64], n: usize, fn_: f64, mean: &mut [f64], sd: &mut [f6
 /// comparisons scanning from the oldest value, as `Window::highest` / `lowest`.
 fn window_extremes(x: &[f64], n: usize, highest: bool, out: &mut [f64]) {
     for (t, best) in out.iter_mut().enumerate() {
-        let window = &x[t..t + n];
-        let mut m = window[0];
-        if highest {
-            for &v in &window[1..] {
-                if v > m {
-                    m = v;
-                }
-            }
-        } else {
-            for &v in &window[1..] {
-                if v < m {
-                    m = v;
-                }
-            }
-        }
-        *best = m;
+        *best = first_extreme(&x[t..t + n], highest);
     }
 }
 
@@ -327,13 +304,10 @@ impl IndicatorCache {
         order: Option<&[usize]>,
     ) -> Vec<OptF64Column> {
         let n_events = columns.len();
-        let mut offsets = Vec::with_capacity(self.indicators.len());
-        let mut total = 0;
-        for ind in &self.indicators {
-            offsets.push(total);
-            total += ind.values().len();
-        }
-        let mut out: Vec<Option<OptF64Column>> = (0..total).map(|_| None).collect();
+        // Outputs per indicator (each indicator belongs to exactly one series), then
+        // flattened in declaration order: the order of `output_names`.
+        let mut per_indicator: Vec<Vec<OptF64Column>> =
+            self.indicators.iter().map(|_| Vec::new()).collect();
         for &(tf, pt) in &self.series_keys {
             let slot = series_slot(tf, pt);
             let needs_range = self.by_series[slot].iter().any(|&i| {
@@ -344,13 +318,12 @@ impl IndicatorCache {
             });
             let bars = SeriesBars::gather(columns, order, tf, pt, needs_range);
             for &i in &self.by_series[slot] {
-                for (k, outputs) in bar_outputs(&self.indicators[i], &bars).iter().enumerate() {
-                    out[offsets[i] + k] = Some(scatter(outputs, &bars.events, n_events));
-                }
+                per_indicator[i] = bar_outputs(&self.indicators[i], &bars)
+                    .iter()
+                    .map(|outputs| scatter(outputs, &bars.events, n_events))
+                    .collect();
             }
         }
-        out.into_iter()
-            .map(|c| c.unwrap_or_else(|| OptF64Column::zeroed(n_events)))
-            .collect()
+        per_indicator.into_iter().flatten().collect()
     }
 }

@@ -41,47 +41,57 @@ impl Window {
 
     /// Left fold from `0.0`, oldest first.
     fn fold_sum(&self) -> f64 {
-        let mut acc = 0.0;
-        for &x in &self.buf {
-            acc += x; // port: same order (acc = acc + x)
-        }
-        acc
+        left_sum(&self.buf)
     }
 
     /// (mean, population std) as specified for `sma` / `std` / `bb`.
     fn mean_std(&self, fn_: f64) -> (f64, f64) {
         let mean = self.fold_sum() / fn_;
-        let mut acc = 0.0;
-        for &x in &self.buf {
-            let d = x - mean;
-            acc += d * d; // acc = acc + (d * d)
-        }
-        (mean, (acc / fn_).sqrt())
+        (mean, (square_dev_sum(&self.buf, mean) / fn_).sqrt())
     }
 
     /// First maximum, strict `>` scan from the oldest value.
     fn highest(&self) -> f64 {
-        let mut it = self.buf.iter().copied();
-        let mut best = it.next().unwrap_or(f64::NAN);
-        for v in it {
-            if v > best {
-                best = v;
-            }
-        }
-        best
+        first_extreme(&self.buf, true)
     }
 
     /// First minimum, strict `<` scan from the oldest value.
     fn lowest(&self) -> f64 {
-        let mut it = self.buf.iter().copied();
-        let mut best = it.next().unwrap_or(f64::NAN);
-        for v in it {
-            if v < best {
-                best = v;
-            }
-        }
-        best
+        first_extreme(&self.buf, false)
     }
+}
+
+/// `((0.0 + x0) + x1) + …`: the left fold from `0.0` every window sum uses (shared by
+/// the state machines and `columns.rs`).
+pub(super) fn left_sum<'a>(xs: impl IntoIterator<Item = &'a f64>) -> f64 {
+    let mut acc = 0.0;
+    for &x in xs {
+        acc += x; // port: same order (acc = acc + x)
+    }
+    acc
+}
+
+/// The left fold from `0.0` of `(x - mean) * (x - mean)`, oldest first.
+pub(super) fn square_dev_sum<'a>(xs: impl IntoIterator<Item = &'a f64>, mean: f64) -> f64 {
+    let mut acc = 0.0;
+    for &x in xs {
+        let d = x - mean;
+        acc += d * d; // port: same order (acc = acc + (d * d))
+    }
+    acc
+}
+
+/// The first maximum (`highest`) or minimum of `xs`: strict `>` / `<` scan from the
+/// oldest value (NaN for no values).
+pub(super) fn first_extreme<'a>(xs: impl IntoIterator<Item = &'a f64>, highest: bool) -> f64 {
+    let mut it = xs.into_iter().copied();
+    let mut best = it.next().unwrap_or(f64::NAN);
+    for v in it {
+        if (highest && v > best) || (!highest && v < best) {
+            best = v;
+        }
+    }
+    best
 }
 
 /// `sma:n`.

@@ -544,9 +544,7 @@ mod tests {
             ),
             (Some((Some(signal(Vec::new())), "accepted")), 0),
         ];
-        let mut ind = OptF64Column::with_capacity(4);
         for (i, (call, exits)) in calls.into_iter().enumerate() {
-            ind.push(if i == 0 { None } else { Some(0.5) });
             if let Some((sig, status)) = call {
                 e.set_call(sig, status);
             }
@@ -558,7 +556,10 @@ mod tests {
                 i,
             );
         }
-        e.indicators = vec![ind];
+        e.indicators = vec![OptF64Column {
+            values: vec![0.0, 0.5, 0.5, 0.5],
+            valid: vec![false, true, true, true],
+        }];
         e
     }
 
@@ -646,6 +647,20 @@ mod coded_tests {
     use crate::portfolio::Portfolio;
     use crate::trace::{EventColumns, Wide};
 
+    /// A flat candle at 1.0.
+    fn bar(timestamp: i64, timeframe: Timeframe, price_type: PriceType) -> Candle {
+        Candle {
+            timestamp,
+            timeframe,
+            price_type,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        }
+    }
+
     #[test]
     fn pack_bits_puts_the_first_flag_lowest() {
         for n in [0_usize, 1, 7, 8, 9, 63, 64] {
@@ -686,16 +701,7 @@ mod coded_tests {
     #[test]
     fn finish_cuts_columns_to_the_rows_written() {
         let mut e = EventColumns::new(Vec::new(), 5);
-        let candle = Candle {
-            timestamp: 60,
-            timeframe: Timeframe::H1,
-            price_type: PriceType::Ask,
-            open: 1.0,
-            high: 1.0,
-            low: 1.0,
-            close: 1.0,
-            volume: 1.0,
-        };
+        let candle = bar(60, Timeframe::H1, PriceType::Ask);
         let p = Portfolio::new(100.0, 1.0);
         e.set_call(None, "none");
         e.push(0, &candle, 0, &p, 0);
@@ -717,16 +723,7 @@ mod coded_tests {
     #[test]
     fn clone_copies_the_rows_written() {
         let mut e = EventColumns::new(Vec::new(), 3);
-        let candle = Candle {
-            timestamp: 120,
-            timeframe: Timeframe::M5,
-            price_type: PriceType::Bid,
-            open: 1.0,
-            high: 1.0,
-            low: 1.0,
-            close: 1.0,
-            volume: 1.0,
-        };
+        let candle = bar(120, Timeframe::M5, PriceType::Bid);
         e.push(7, &candle, 2, &Portfolio::new(50.0, 1.0), 1);
         let c = e.clone();
         assert_eq!(c.len(), 1);
@@ -744,16 +741,7 @@ mod coded_tests {
     #[should_panic(expected = "all rows written")]
     fn push_past_the_rows_given_panics() {
         let mut e = EventColumns::new(Vec::new(), 0);
-        let candle = Candle {
-            timestamp: 60,
-            timeframe: Timeframe::M1,
-            price_type: PriceType::Bid,
-            open: 1.0,
-            high: 1.0,
-            low: 1.0,
-            close: 1.0,
-            volume: 1.0,
-        };
+        let candle = bar(60, Timeframe::M1, PriceType::Bid);
         e.push(0, &candle, 0, &Portfolio::new(1.0, 1.0), 0);
     }
 }

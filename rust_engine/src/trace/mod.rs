@@ -21,38 +21,6 @@ pub struct OptF64Column {
 }
 
 impl OptF64Column {
-    /// An empty column with room for `capacity` rows.
-    #[must_use]
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            values: pages::with_capacity(capacity),
-            valid: pages::with_capacity(capacity),
-        }
-    }
-
-    /// `rows` null rows.
-    #[must_use]
-    pub fn zeroed(rows: usize) -> Self {
-        Self {
-            values: pages::zeroed(rows),
-            valid: pages::zeroed(rows),
-        }
-    }
-
-    /// Set row `row` (a null leaves the row as it is).
-    pub fn set(&mut self, row: usize, value: Option<f64>) {
-        if let Some(v) = value {
-            self.values[row] = v;
-            self.valid[row] = true;
-        }
-    }
-
-    /// Append one row.
-    pub fn push(&mut self, value: Option<f64>) {
-        self.values.push(value.unwrap_or(0.0));
-        self.valid.push(value.is_some());
-    }
-
     /// Number of rows.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -86,15 +54,6 @@ pub struct StrColumn {
 }
 
 impl StrColumn {
-    /// An empty column with room for `capacity` rows.
-    #[must_use]
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            dictionary: Vec::new(),
-            codes: pages::with_capacity(capacity),
-        }
-    }
-
     /// `rows` null rows.
     #[must_use]
     pub fn zeroed(rows: usize) -> Self {
@@ -109,38 +68,18 @@ impl StrColumn {
     /// # Panics
     /// With more than 255 distinct values (the engine writes fewer than 16).
     pub fn set(&mut self, row: usize, value: &'static str) {
-        self.codes[row] = self.code(Some(value));
-    }
-
-    /// Append one row.
-    ///
-    /// # Panics
-    /// With more than 255 distinct values (the engine writes fewer than 16).
-    pub fn push(&mut self, value: Option<&'static str>) {
-        let code = self.code(value);
-        self.codes.push(code);
-    }
-
-    fn code(&mut self, value: Option<&'static str>) -> u8 {
-        match value {
-            None => 0,
-            Some(v) => {
-                // Values are string constants: look for the same address first (no
-                // text comparison), then for the same text.
-                let found = self
-                    .dictionary
-                    .iter()
-                    .position(|d| std::ptr::eq(*d, v))
-                    .or_else(|| self.dictionary.iter().position(|d| *d == v));
-                let pos = if let Some(pos) = found {
-                    pos
-                } else {
-                    self.dictionary.push(v);
-                    self.dictionary.len() - 1
-                };
-                u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values")
-            }
-        }
+        // Values are string constants: look for the same address first (no text
+        // comparison), then for the same text.
+        let found = self
+            .dictionary
+            .iter()
+            .position(|d| std::ptr::eq(*d, value))
+            .or_else(|| self.dictionary.iter().position(|d| *d == value));
+        let pos = found.unwrap_or_else(|| {
+            self.dictionary.push(value);
+            self.dictionary.len() - 1
+        });
+        self.codes[row] = u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values");
     }
 
     /// Number of rows.
@@ -180,15 +119,6 @@ pub struct MetadataColumn {
 }
 
 impl MetadataColumn {
-    /// An empty column with room for `capacity` rows.
-    #[must_use]
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            valid: pages::with_capacity(capacity),
-            entries: Vec::new(),
-        }
-    }
-
     /// `rows` null rows.
     #[must_use]
     pub fn zeroed(rows: usize) -> Self {
@@ -203,17 +133,6 @@ impl MetadataColumn {
         self.valid[row] = true;
         if !pairs.is_empty() {
             self.entries.push((row, pairs));
-        }
-    }
-
-    /// Append one row.
-    pub fn push(&mut self, value: Option<Vec<(String, String)>>) {
-        let row = self.valid.len();
-        self.valid.push(value.is_some());
-        if let Some(pairs) = value {
-            if !pairs.is_empty() {
-                self.entries.push((row, pairs));
-            }
         }
     }
 
