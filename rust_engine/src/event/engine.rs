@@ -4,8 +4,9 @@
 //! [`StrategyCallbacks`], so this module has no Python in it: the `PyO3` bridge
 //! implements the trait with Python callbacks, tests implement it in Rust.
 
+use super::ledger::{write_columns, Marking, StateLog};
 use super::queue::EventQueue;
-use super::types::{Candle, PriceType, SeriesKey, Side, SignalType, StrategySignal};
+use super::types::{Candle, PriceType, SeriesKey, Side, SignalType, StrategySignal, Timeframe};
 use crate::config::{EngineConfig, Sizing};
 use crate::execution::{risk_quantity, ExecutionSimulator, Order, OrderKind, Purpose};
 use crate::indicators::{IndicatorCache, IndicatorRequest};
@@ -136,11 +137,26 @@ pub fn run<S: StrategyCallbacks>(
     // these columns are the trace's `ind_*` columns.
     let indicator_columns = cache.event_columns(queue.columns(), queue.order());
     let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
-    let mut samples: Vec<f64> = Vec::new();
+    let mut log = StateLog::new();
     let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
+    let mut subscribed = [[false; 2]; Timeframe::ALL.len()];
+    for &(tf, pt) in &spec.subscriptions {
+        subscribed[tf as usize][pt as usize] = true;
+    }
+    let risk_sizing = cfg.sizing == Sizing::Risk;
 
-    for (i, candle) in queue.enumerate() {
+    let mut queue = queue;
+    for (i, candle) in queue.by_ref().enumerate() {
         let index = i as i64;
+        let is_subscribed = subscribed[candle.timeframe as usize][candle.price_type as usize];
+        // Risk sizing uses the equity after the previous event: cash and legs change
+        // only in step 2 and the marks only after it, so this is that equity (the
+        // starting equity before the first event).
+        let equity_before = if risk_sizing && is_subscribed && i > 0 {
+            portfolio.equity_at_marks()
+        } else {
+            portfolio.equity
+        };
         // 2. fills and exits
         if candle.timeframe == exec_tf {
             sim.on_execution_bar(&mut portfolio, index, &candle);
@@ -151,9 +167,7 @@ pub fn run<S: StrategyCallbacks>(
                 portfolio.mark_short = Some(candle.close);
             }
         }
-        let key = candle.key();
-        let mut exit_requests = 0_i64;
-        if spec.subscriptions.contains(&key) {
+        if is_subscribed {
             for (value, column) in values.iter_mut().zip(&indicator_columns) {
                 *value = column.get(i);
             }
@@ -161,6 +175,7 @@ pub fn run<S: StrategyCallbacks>(
             // An iteration only changes its own position and none is opened or closed
             // here, so testing `exit_pending` as we go equals Python's loop over
             // `list(positions)` (and allocates nothing per event).
+            let mut exit_requests = 0_i64;
             for idx in 0..portfolio.positions.len() {
                 if portfolio.positions[idx].exit_pending {
                     continue;
@@ -176,6 +191,9 @@ pub fn run<S: StrategyCallbacks>(
                     sim.push_order(order);
                 }
             }
+            if exit_requests > 0 {
+                events.set_exit_requests(i, exit_requests);
+            }
             // 4. on_candle
             let signal = strategy
                 .on_candle(index, &candle, &values)
@@ -188,19 +206,37 @@ pub fn run<S: StrategyCallbacks>(
                 &cfg,
                 &candle,
                 index,
+                equity_before,
             );
-            events.set_call(signal, status);
+            if signal.is_some() {
+                events.set_call(i, signal, status);
+            } else {
+                events.set_call(i, None, status); // (no move of the empty signal)
+            }
         }
-        // 6. mark to market
-        portfolio.mark();
-        if key == primary {
-            samples.push(portfolio.equity);
-        }
-        let pending = sim.orders.len();
-        events.push(index, &candle, exit_requests, &portfolio, pending);
+        // 6. mark to market: recorded as a state change, computed in columns
+        // after the loop (`ledger`), bit for bit as `Portfolio::mark` would here.
+        log.record(i, &portfolio, sim.orders.len());
         strategy.after_event(index).map_err(RunError::Strategy)?;
     }
 
+    let marking = Marking {
+        columns: queue.columns(),
+        order: queue.order(),
+        exec_timeframe: exec_tf,
+        buy_price_type: buy_pt,
+        sell_price_type: sell_pt,
+        primary,
+        initial_cash: cfg.initial_cash,
+        contract_size: spec.contract_size,
+    };
+    let marked = write_columns(&mut events, &log, &marking);
+
+    portfolio.unrealized_pnl = marked.unrealized_pnl;
+    portfolio.equity = marked.equity;
+    portfolio.peak_equity = marked.peak.peak;
+    portfolio.drawdown = marked.drawdown;
+    portfolio.max_drawdown = marked.peak.max_drawdown;
     events.indicators = indicator_columns;
     let trade_count = portfolio.trades.len();
     let win_rate = if trade_count == 0 {
@@ -225,7 +261,7 @@ pub fn run<S: StrategyCallbacks>(
         max_drawdown: portfolio.max_drawdown,
         trade_count: trade_count as i64,
         win_rate,
-        sharpe: sharpe_ratio(&samples, exec_tf.seconds()),
+        sharpe: sharpe_ratio(&marked.samples, exec_tf.seconds()),
         fill_count: sim.fills.len() as i64,
         cancelled_orders: sim.cancelled_orders,
         open_positions: portfolio.positions.len() as i64,
@@ -282,6 +318,7 @@ fn apply_signal(
     cfg: &EngineConfig,
     candle: &Candle,
     index: i64,
+    equity_before: f64,
 ) -> &'static str {
     let Some(signal) = signal else {
         return "none";
@@ -330,7 +367,7 @@ fn apply_signal(
                 return "rejected:no_stop";
             };
             let q = risk_quantity(
-                portfolio.equity,
+                equity_before,
                 cfg.risk_pct,
                 reference,
                 stop,

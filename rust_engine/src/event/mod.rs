@@ -2,5 +2,6 @@
 
 pub mod batch;
 pub mod engine;
+pub mod ledger;
 pub mod queue;
 pub mod types;

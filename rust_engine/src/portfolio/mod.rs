@@ -71,6 +71,55 @@ pub fn gross_pnl(side: Side, entry: f64, exit_price: f64, qty: f64, contract: f6
     }
 }
 
+/// The unrealized PnL of one open leg: marked at `mark_long` (longs) or
+/// `mark_short` (shorts), at its entry price while that mark is unknown.
+#[must_use]
+#[inline]
+pub fn leg_pnl(
+    side: Side,
+    entry: f64,
+    quantity: f64,
+    mark_long: Option<f64>,
+    mark_short: Option<f64>,
+    contract: f64,
+) -> f64 {
+    let mark = match side {
+        Side::Long => mark_long,
+        Side::Short => mark_short,
+    };
+    let price = mark.unwrap_or(entry);
+    gross_pnl(side, entry, price, quantity, contract)
+}
+
+/// The running peak of equity and the largest drawdown from it (the second half of
+/// [`Portfolio::mark`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Peak {
+    /// Highest equity so far (starts at the initial cash).
+    pub peak: f64,
+    /// Largest drawdown so far (starts at `0.0`).
+    pub max_drawdown: f64,
+}
+
+impl Peak {
+    /// Take `equity` into account; returns the drawdown after it.
+    #[inline]
+    pub fn step(&mut self, equity: f64) -> f64 {
+        if equity > self.peak {
+            self.peak = equity;
+        }
+        let drawdown = if self.peak > 0.0 {
+            (self.peak - equity) / self.peak // port: same order
+        } else {
+            0.0
+        };
+        if drawdown > self.max_drawdown {
+            self.max_drawdown = drawdown;
+        }
+        drawdown
+    }
+}
+
 /// Cash and positions of one run.
 #[derive(Clone, Debug)]
 pub struct Portfolio {
@@ -100,6 +149,10 @@ pub struct Portfolio {
     pub mark_long: Option<f64>,
     /// Last buy-side close of the execution timeframe (marks shorts).
     pub mark_short: Option<f64>,
+    /// Bumped by every [`Portfolio::open`] and [`Portfolio::close`], the only
+    /// methods that change cash, realized PnL or the positions' legs (side,
+    /// quantity, entry price).
+    generation: u64,
 }
 
 impl Portfolio {
@@ -120,11 +173,21 @@ impl Portfolio {
             trades: Vec::new(),
             mark_long: None,
             mark_short: None,
+            generation: 0,
         }
+    }
+
+    /// Changes whenever cash, realized PnL or an open leg changes (see
+    /// [`crate::event::ledger`]); the `exit_pending` flags do not count.
+    #[must_use]
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Book an entry fill.
     pub fn open(&mut self, position: OpenPosition) {
+        self.generation += 1;
         self.cash -= position.entry_commission; // port: same order
         self.positions.push(position);
     }
@@ -147,6 +210,7 @@ impl Portfolio {
         timestamp: i64,
         reason: &'static str,
     ) {
+        self.generation += 1;
         let pos = self.positions.remove(idx);
         let gross = gross_pnl(
             pos.side,
@@ -176,38 +240,49 @@ impl Portfolio {
         });
     }
 
-    /// Mark to market: unrealized PnL, equity, peak and drawdown.
-    pub fn mark(&mut self) {
+    /// Unrealized PnL of the open positions at the current marks, folded in id
+    /// order (the first half of [`Portfolio::mark`]).
+    #[must_use]
+    #[inline]
+    pub fn unrealized_at_marks(&self) -> f64 {
         let mut unrealized = 0.0;
         for pos in &self.positions {
-            let mark = match pos.side {
-                Side::Long => self.mark_long,
-                Side::Short => self.mark_short,
-            };
-            let price = mark.unwrap_or(pos.entry_price);
             // port: same order
-            unrealized += gross_pnl(
+            unrealized += leg_pnl(
                 pos.side,
                 pos.entry_price,
-                price,
                 pos.quantity,
+                self.mark_long,
+                self.mark_short,
                 self.contract_size,
             );
         }
+        unrealized
+    }
+
+    /// What [`Portfolio::mark`] would set `equity` to now: cash plus
+    /// [`Portfolio::unrealized_at_marks`].
+    #[must_use]
+    pub fn equity_at_marks(&self) -> f64 {
+        self.cash + self.unrealized_at_marks() // port: same order
+    }
+
+    /// Mark to market: unrealized PnL, equity, peak and drawdown.
+    ///
+    /// The engine loop does not call this per event; it records the state changes
+    /// and [`crate::event::ledger`] computes the same values for every event in
+    /// columns (with [`leg_pnl`] and [`Peak`], the same operations in the same order).
+    pub fn mark(&mut self) {
+        let unrealized = self.unrealized_at_marks();
         self.unrealized_pnl = unrealized;
         self.equity = self.cash + unrealized; // port: same order
-        if self.equity > self.peak_equity {
-            self.peak_equity = self.equity;
-        }
-        if self.peak_equity > 0.0 {
-            self.drawdown = (self.peak_equity - self.equity) / self.peak_equity;
-        // port: same order
-        } else {
-            self.drawdown = 0.0;
-        }
-        if self.drawdown > self.max_drawdown {
-            self.max_drawdown = self.drawdown;
-        }
+        let mut peak = Peak {
+            peak: self.peak_equity,
+            max_drawdown: self.max_drawdown,
+        };
+        self.drawdown = peak.step(self.equity);
+        self.peak_equity = peak.peak;
+        self.max_drawdown = peak.max_drawdown;
     }
 
     /// Signed net quantity (long +, short −), folded in id order.

@@ -494,21 +494,9 @@ mod tests {
     use arrow_array::{Array, MapArray};
 
     use super::*;
-    use crate::event::types::{Candle, PriceType, SignalType, StrategySignal, Timeframe};
+    use crate::event::types::{PriceType, SignalType, StrategySignal, Timeframe};
     use crate::portfolio::Portfolio;
-
-    fn candle(ts: i64) -> Candle {
-        Candle {
-            timestamp: ts,
-            timeframe: Timeframe::M1,
-            price_type: PriceType::Bid,
-            open: 1.0,
-            high: 2.0,
-            low: 0.5,
-            close: 1.5,
-            volume: 10.0,
-        }
-    }
+    use crate::trace::testing::commit_rows;
 
     fn signal(metadata: Vec<(String, String)>) -> StrategySignal {
         StrategySignal {
@@ -546,16 +534,32 @@ mod tests {
         ];
         for (i, (call, exits)) in calls.into_iter().enumerate() {
             if let Some((sig, status)) = call {
-                e.set_call(sig, status);
+                e.set_call(i, sig, status);
             }
-            e.push(
-                i64::try_from(i).unwrap_or(0),
-                &candle(60 * (1 + i64::try_from(i).unwrap_or(0))),
-                exits,
-                &p,
-                i,
-            );
+            if exits > 0 {
+                e.set_exit_requests(i, exits);
+            }
         }
+        let words = |i: usize| -> [u64; Wide::COUNT] {
+            let mut w = [0_u64; Wide::COUNT];
+            w[Wide::EventIndex as usize] = i as u64;
+            w[Wide::Timestamp as usize] = 60 * (1 + i as u64);
+            if i >= 2 {
+                w[Wide::StopLoss as usize] = 1.25_f64.to_bits();
+            }
+            w[Wide::ExitRequests as usize] = u64::from(i == 2);
+            w[Wide::Cash as usize] = p.cash.to_bits();
+            w[Wide::Equity as usize] = p.equity.to_bits();
+            w[Wide::PendingOrders as usize] = i as u64;
+            w[Wide::PeakEquity as usize] = p.peak_equity.to_bits();
+            w
+        };
+        commit_rows(
+            &mut e,
+            |_| (Timeframe::M1, PriceType::Bid),
+            words,
+            |_| false,
+        );
         e.indicators = vec![OptF64Column {
             values: vec![0.0, 0.5, 0.5, 0.5],
             valid: vec![false, true, true, true],
@@ -643,23 +647,9 @@ mod coded_tests {
     use arrow_array::{Array, StringArray};
 
     use super::{coded_utf8, SHORT};
-    use crate::event::types::{Candle, PriceType, Timeframe};
-    use crate::portfolio::Portfolio;
+    use crate::event::types::{PriceType, Timeframe};
+    use crate::trace::testing::commit_rows;
     use crate::trace::{EventColumns, Wide};
-
-    /// A flat candle at 1.0.
-    fn bar(timestamp: i64, timeframe: Timeframe, price_type: PriceType) -> Candle {
-        Candle {
-            timestamp,
-            timeframe,
-            price_type,
-            open: 1.0,
-            high: 1.0,
-            low: 1.0,
-            close: 1.0,
-            volume: 1.0,
-        }
-    }
 
     #[test]
     fn pack_bits_puts_the_first_flag_lowest() {
@@ -698,14 +688,36 @@ mod coded_tests {
         assert_eq!(empty.len(), 0);
     }
 
+    /// Commit `e` with the same words for every row: timestamp `ts`, cash `cash`,
+    /// exit requests `exits`, pending orders as the row number.
+    fn commit(
+        e: &mut EventColumns,
+        series: (Timeframe, PriceType),
+        ts: i64,
+        cash: f64,
+        exits: i64,
+    ) {
+        commit_rows(
+            e,
+            |_| series,
+            |i| {
+                let mut w = [0_u64; Wide::COUNT];
+                w[Wide::EventIndex as usize] = i as u64 + 7;
+                w[Wide::Timestamp as usize] = ts.cast_unsigned();
+                w[Wide::Cash as usize] = cash.to_bits();
+                w[Wide::ExitRequests as usize] = exits.cast_unsigned();
+                w[Wide::PendingOrders as usize] = i as u64;
+                w
+            },
+            |_| false,
+        );
+    }
+
     #[test]
-    fn finish_cuts_columns_to_the_rows_written() {
-        let mut e = EventColumns::new(Vec::new(), 5);
-        let candle = bar(60, Timeframe::H1, PriceType::Ask);
-        let p = Portfolio::new(100.0, 1.0);
-        e.set_call(None, "none");
-        e.push(0, &candle, 0, &p, 0);
-        e.push(1, &candle, 0, &p, 2);
+    fn events_batch_has_every_row() {
+        let mut e = EventColumns::new(Vec::new(), 2);
+        e.set_call(0, None, "none");
+        commit(&mut e, (Timeframe::H1, PriceType::Ask), 60, 100.0, 0);
         assert_eq!(e.len(), 2);
         let batch = super::events_batch(e).unwrap();
         assert_eq!(batch.num_rows(), 2);
@@ -721,15 +733,22 @@ mod coded_tests {
     }
 
     #[test]
+    fn an_uncommitted_table_has_no_rows() {
+        let mut e = EventColumns::new(Vec::new(), 3);
+        e.set_call(1, None, "none");
+        let batch = super::events_batch(e).unwrap();
+        assert_eq!(batch.num_rows(), 0);
+    }
+
+    #[test]
     fn clone_copies_the_rows_written() {
         let mut e = EventColumns::new(Vec::new(), 3);
-        let candle = bar(120, Timeframe::M5, PriceType::Bid);
-        e.push(7, &candle, 2, &Portfolio::new(50.0, 1.0), 1);
+        commit(&mut e, (Timeframe::M5, PriceType::Bid), 120, 50.0, 2);
         let c = e.clone();
-        assert_eq!(c.len(), 1);
+        assert_eq!(c.len(), 3);
         assert_eq!(c.i64_at(Wide::EventIndex, 0), Some(7));
         assert_eq!(c.i64_at(Wide::ExitRequests, 0), Some(2));
-        assert_eq!(c.f64_at(Wide::Cash, 0), Some(50.0));
+        assert_eq!(c.f64_at(Wide::Cash, 2), Some(50.0));
         let (a, b) = (
             super::events_batch(e).unwrap(),
             super::events_batch(c).unwrap(),
@@ -738,10 +757,9 @@ mod coded_tests {
     }
 
     #[test]
-    #[should_panic(expected = "all rows written")]
-    fn push_past_the_rows_given_panics() {
+    #[should_panic(expected = "out of range")]
+    fn a_call_past_the_rows_given_panics() {
         let mut e = EventColumns::new(Vec::new(), 0);
-        let candle = bar(60, Timeframe::M1, PriceType::Bid);
-        e.push(0, &candle, 0, &Portfolio::new(1.0, 1.0), 0);
+        e.set_call(0, None, "none");
     }
 }

@@ -6,9 +6,9 @@
 pub mod arrow;
 pub mod pages;
 
-use crate::event::types::{Candle, PriceType, StrategySignal, Timeframe};
+use crate::event::types::{PriceType, StrategySignal, Timeframe};
 use crate::execution::Fill;
-use crate::portfolio::{ClosedTrade, Portfolio};
+use crate::portfolio::ClosedTrade;
 
 /// A nullable `f64` column: values (`0.0` under nulls) and validity, 9 bytes a row
 /// instead of the 16 of `Option<f64>`; the values move into Arrow without a copy.
@@ -45,12 +45,21 @@ impl OptF64Column {
 
 /// A nullable column of a few distinct static strings, one byte a row: `0` is null,
 /// `k` is `dictionary[k - 1]`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct StrColumn {
     /// The distinct values in order of first appearance.
     pub dictionary: Vec<&'static str>,
     /// One code per row.
     pub codes: Vec<u8>,
+    /// The last value set and its code (most rows repeat it).
+    last: Option<(&'static str, u8)>,
+}
+
+impl PartialEq for StrColumn {
+    /// Same dictionary and codes (the lookup cache does not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.dictionary == other.dictionary && self.codes == other.codes
+    }
 }
 
 impl StrColumn {
@@ -60,6 +69,7 @@ impl StrColumn {
         Self {
             dictionary: Vec::new(),
             codes: pages::zeroed(rows),
+            last: None,
         }
     }
 
@@ -67,19 +77,27 @@ impl StrColumn {
     ///
     /// # Panics
     /// With more than 255 distinct values (the engine writes fewer than 16).
+    #[inline]
     pub fn set(&mut self, row: usize, value: &'static str) {
-        // Values are string constants: look for the same address first (no text
-        // comparison), then for the same text.
-        let found = self
-            .dictionary
-            .iter()
-            .position(|d| std::ptr::eq(*d, value))
-            .or_else(|| self.dictionary.iter().position(|d| *d == value));
+        // Values are string constants: the same address as the last value set is
+        // the same value (no text comparison).
+        let code = match self.last {
+            Some((last, code)) if std::ptr::eq(last, value) => code,
+            _ => self.code_of(value),
+        };
+        self.codes[row] = code;
+    }
+
+    #[cold]
+    fn code_of(&mut self, value: &'static str) -> u8 {
+        let found = self.dictionary.iter().position(|d| *d == value);
         let pos = found.unwrap_or_else(|| {
             self.dictionary.push(value);
             self.dictionary.len() - 1
         });
-        self.codes[row] = u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values");
+        let code = u8::try_from(pos + 1).expect("StrColumn: more than 255 distinct values");
+        self.last = Some((value, code));
+        code
     }
 
     /// Number of rows.
@@ -190,6 +208,26 @@ impl Wide {
     /// Number of wide columns.
     pub const COUNT: usize = 16;
 
+    /// Every wide column, in arena order.
+    pub const ALL: [Wide; Wide::COUNT] = [
+        Wide::EventIndex,
+        Wide::Timestamp,
+        Wide::EntryPrice,
+        Wide::StopLoss,
+        Wide::TakeProfit,
+        Wide::ExitRequests,
+        Wide::Cash,
+        Wide::Equity,
+        Wide::RealizedPnl,
+        Wide::UnrealizedPnl,
+        Wide::PositionQty,
+        Wide::AvgPrice,
+        Wide::OpenPositions,
+        Wide::PendingOrders,
+        Wide::PeakEquity,
+        Wide::Drawdown,
+    ];
+
     /// The nullable ones, in the order of [`EventColumns`]' validity flags.
     pub const NULLABLE: [Wide; 4] = [
         Wide::EntryPrice,
@@ -209,23 +247,29 @@ impl Wide {
 /// buffers without a copy ([`arrow::trace_batches`] consumes them), so a run never
 /// holds the trace twice.
 ///
-/// * The sixteen 8-byte columns ([`Wide`]) live in **one** zero-filled allocation
-///   (the arena, `u64` words: IEEE-754 bits for floats, two's complement for ints),
-///   column after column; one large allocation instead of sixteen is backed by huge
-///   pages where the kernel allows, which cuts page faults on a fresh trace. In Arrow
-///   every column is a slice of that one buffer, so a column kept alive in Python
-///   keeps the whole arena alive.
-/// * The arena is allocated, not initialised: [`EventColumns::push`] writes every word
-///   of its row (no zero-filling pass over ~128 B/event first). The narrow columns
-///   (series, signal codes, validity) are allocated zero-filled at full length, and
-///   [`EventColumns::set_call`] writes signal cells only for rows where `on_candle` ran.
+/// * The sixteen 8-byte columns ([`Wide`]) live in **one** allocation (the arena,
+///   `u64` words: IEEE-754 bits for floats, two's complement for ints), column after
+///   column; one large allocation instead of sixteen is backed by huge pages where
+///   the kernel allows, which cuts page faults on a fresh trace. In Arrow every
+///   column is a slice of that one buffer, so a column kept alive in Python keeps the
+///   whole arena alive.
+/// * The arena is allocated, not initialised. It is written **column by column**
+///   after the event loop ([`crate::event::ledger`]): [`EventColumns::wide_slots`]
+///   hands out one [`ColumnSlot`] per column, [`fill_rows`] writes every row of the
+///   slots it is given and returns a [`Filled`] proof per column, and
+///   [`EventColumns::commit`] takes the sixteen proofs. Until then the table has no
+///   rows; no word is read before it is written.
+/// * The narrow columns (signal codes, validity) are allocated zero-filled at full
+///   length; [`EventColumns::set_call`] writes signal cells only for rows where
+///   `on_candle` ran, and the rare per-row values (signal prices, exit requests) are
+///   kept sparse until the wide columns are written.
 #[derive(Debug, Default)]
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
     pub indicator_names: Vec<String>,
-    /// Timeframe.
+    /// Timeframe (written with the wide columns).
     pub timeframe: Vec<Timeframe>,
-    /// Price type.
+    /// Price type (written with the wide columns).
     pub price_type: Vec<PriceType>,
     /// One column per indicator output.
     pub indicators: Vec<OptF64Column>,
@@ -236,16 +280,20 @@ pub struct EventColumns {
     /// Signal status.
     pub signal_status: StrColumn,
     /// The wide columns, `stride` words each, in [`Wide`] order: allocated, not
-    /// initialised (`len` 0); [`Self::push`] writes every word of its row and
-    /// [`Self::take_wide`] zeroes the rest before the words are handed out.
+    /// initialised (`len` 0) until [`Self::commit`]; [`Self::take_wide`] zeroes
+    /// the padding rows before the words are handed out.
     wide: Vec<u64>,
-    /// The signal's prices recorded by [`Self::set_call`] for the next row.
-    pending_prices: [Option<f64>; 3],
+    /// `(row, [entry, stop, take])` of the rows whose signal set any price, by row.
+    prices: Vec<(usize, [Option<f64>; 3])>,
+    /// `(row, count)` of the rows with exit requests, by row.
+    exits: Vec<(usize, i64)>,
     /// Validity of the nullable wide columns ([`Wide::NULLABLE`] order).
     valid: [Vec<bool>; 4],
     /// Words per wide column (the row capacity rounded up to whole 64-byte lines).
     stride: usize,
-    /// Rows written so far.
+    /// Rows the table was made for.
+    capacity: usize,
+    /// Rows written (`0` or `capacity`, after [`Self::commit`]).
     rows: usize,
 }
 
@@ -257,8 +305,9 @@ impl Clone for EventColumns {
         for col in 0..Wide::COUNT {
             for row in 0..self.rows {
                 let i = col * self.stride + row;
-                // SAFETY: `row < rows`, so `push` wrote word `i` (every column of its
-                // row), and `i` is inside the allocation of `stride * COUNT` words.
+                // SAFETY: `row < rows`, so the table is committed and every word of
+                // rows `0..rows` of every column was written; `i` is inside the
+                // allocation of `stride * COUNT` words.
                 spare[i].write(unsafe { self.wide.as_ptr().add(i).read() });
             }
         }
@@ -271,9 +320,11 @@ impl Clone for EventColumns {
             signal_metadata: self.signal_metadata.clone(),
             signal_status: self.signal_status.clone(),
             wide,
-            pending_prices: self.pending_prices,
+            prices: self.prices.clone(),
+            exits: self.exits.clone(),
             valid: self.valid.clone(),
             stride: self.stride,
+            capacity: self.capacity,
             rows: self.rows,
         }
     }
@@ -286,30 +337,109 @@ pub(crate) struct WideParts {
     pub(crate) stride: usize,
 }
 
+/// One wide column's rows, to be written by [`fill_rows`].
+#[derive(Debug)]
+pub struct ColumnSlot<'a> {
+    col: Wide,
+    /// Address of the arena (ties the slot's proof to its table).
+    arena: usize,
+    words: &'a mut [std::mem::MaybeUninit<u64>],
+}
+
+impl ColumnSlot<'_> {
+    /// The column this slot belongs to.
+    #[must_use]
+    pub fn column(&self) -> Wide {
+        self.col
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True without rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// Proof that every row of one wide column of one table was written (made only by
+/// [`fill_rows`]).
+#[derive(Debug)]
+pub struct Filled {
+    col: Wide,
+    arena: usize,
+}
+
+/// Write every row of `K` columns: row by row, `f(row)` gives the row's words in
+/// the order of `slots`.
+///
+/// # Panics
+/// When the slots have different lengths.
+#[inline]
+pub fn fill_rows<const K: usize>(
+    mut slots: [ColumnSlot<'_>; K],
+    mut f: impl FnMut(usize) -> [u64; K],
+) -> [Filled; K] {
+    let rows = slots.first().map_or(0, ColumnSlot::len);
+    assert!(
+        slots.iter().all(|s| s.len() == rows),
+        "fill_rows: slots of different lengths"
+    );
+    for row in 0..rows {
+        let words = f(row);
+        for (slot, word) in slots.iter_mut().zip(words) {
+            slot.words[row].write(word);
+        }
+    }
+    slots.map(|s| Filled {
+        col: s.col,
+        arena: s.arena,
+    })
+}
+
+/// Everything [`EventColumns::wide_slots`] hands out for writing.
+#[derive(Debug)]
+pub struct WideSlots<'a> {
+    /// One slot per wide column, in [`Wide`] order.
+    pub columns: [ColumnSlot<'a>; Wide::COUNT],
+    /// Validity of `avg_price` (`false` everywhere until written).
+    pub avg_valid: &'a mut [bool],
+    /// `(row, [entry, stop, take])` recorded by [`EventColumns::set_call`].
+    pub prices: &'a [(usize, [Option<f64>; 3])],
+    /// `(row, count)` recorded by [`EventColumns::set_exit_requests`].
+    pub exits: &'a [(usize, i64)],
+}
+
 impl EventColumns {
-    /// Zero-filled columns for `rows` events (see the type's docs). The indicator
-    /// columns start empty: the engine computes them for all events at once and sets
+    /// Columns for `rows` events (see the type's docs). The indicator columns start
+    /// empty: the engine computes them for all events at once and sets
     /// [`Self::indicators`] (one column per name, one row per event).
     #[must_use]
     pub fn new(indicator_names: Vec<String>, rows: usize) -> Self {
         let stride = rows.next_multiple_of(8);
         Self {
             indicator_names,
-            timeframe: vec![Timeframe::M1; rows],
-            price_type: vec![PriceType::Bid; rows],
+            timeframe: Vec::new(),
+            price_type: Vec::new(),
             indicators: Vec::new(),
             signal_type: StrColumn::zeroed(rows),
             signal_metadata: MetadataColumn::zeroed(rows),
             signal_status: StrColumn::zeroed(rows),
             wide: pages::with_capacity(stride * Wide::COUNT),
-            pending_prices: [None; 3],
+            prices: Vec::new(),
+            exits: Vec::new(),
             valid: std::array::from_fn(|_| pages::zeroed(rows)),
             stride,
+            capacity: rows,
             rows: 0,
         }
     }
 
-    /// Number of rows written.
+    /// Number of rows written (`0` until [`Self::commit`]).
     #[must_use]
     pub fn len(&self) -> usize {
         self.rows
@@ -321,6 +451,12 @@ impl EventColumns {
         self.rows == 0
     }
 
+    /// Rows the table was made for.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The word of `col` at `row`, once written.
     fn word(&self, col: Wide, row: usize) -> Option<u64> {
         if row >= self.rows {
@@ -328,8 +464,8 @@ impl EventColumns {
         }
         let i = col as usize * self.stride + row;
         assert!(i < self.wide.capacity());
-        // SAFETY: `i` is inside the allocation (asserted) and `row < rows`, so
-        // `push` has written this word (it writes every wide column of its row).
+        // SAFETY: `i` is inside the allocation (asserted) and `row < rows`, so the
+        // table is committed: every row of every wide column was written.
         Some(unsafe { self.wide.as_ptr().add(i).read() })
     }
 
@@ -349,86 +485,102 @@ impl EventColumns {
         self.word(col, row).map(u64::cast_signed)
     }
 
-    /// Record what `on_candle` returned (its validated signal, `None` for no signal)
-    /// and the order status, for the row the next [`Self::push`] records. Rows
-    /// without this call have null signal cells (`on_candle` was not called).
+    /// Record what `on_candle` returned at event `row` (its validated signal,
+    /// `None` for no signal) and the order status. Rows without this call have
+    /// null signal cells (`on_candle` was not called).
     ///
     /// # Panics
-    /// When all the rows given to [`Self::new`] are written.
+    /// For a row beyond the table, or a row not after the previous call's.
     #[inline]
-    pub fn set_call(&mut self, signal: Option<StrategySignal>, status: &'static str) {
-        let row = self.rows;
-        assert!(row < self.timeframe.len(), "EventColumns: all rows written");
+    pub fn set_call(&mut self, row: usize, signal: Option<StrategySignal>, status: &'static str) {
+        assert!(row < self.capacity, "EventColumns: row {row} out of range");
         match signal {
             None => self.signal_type.set(row, "NONE"),
             Some(s) => {
                 self.signal_type.set(row, s.signal_type.as_str());
-                self.pending_prices = [s.entry_price, s.stop_loss, s.take_profit];
+                let prices = [s.entry_price, s.stop_loss, s.take_profit];
+                if prices.iter().any(Option::is_some) {
+                    assert!(
+                        self.prices.last().is_none_or(|(r, _)| *r < row),
+                        "EventColumns: calls out of order"
+                    );
+                    for (slot, price) in prices.iter().enumerate() {
+                        self.valid[slot][row] = price.is_some();
+                    }
+                    self.prices.push((row, prices));
+                }
                 self.signal_metadata.set(row, s.metadata);
             }
         }
         self.signal_status.set(row, status);
     }
 
-    /// Record the next event row: the state after the event (all but the indicator
-    /// and signal columns; see [`Self::set_call`]).
+    /// Record `count` (> 0) exit requests at event `row`.
     ///
     /// # Panics
-    /// When all the rows given to [`Self::new`] are written.
-    #[inline]
-    pub fn push(
-        &mut self,
-        index: i64,
-        candle: &Candle,
-        exit_requests: i64,
-        portfolio: &Portfolio,
-        pending_orders: usize,
-    ) {
-        let row = self.rows;
-        assert!(row < self.timeframe.len(), "EventColumns: all rows written");
-        self.rows += 1;
-        self.timeframe[row] = candle.timeframe;
-        self.price_type[row] = candle.price_type;
-        let [entry, stop, take] = std::mem::take(&mut self.pending_prices);
-        let avg = portfolio.avg_price();
-        for (slot, value) in [entry, stop, take, avg].into_iter().enumerate() {
-            self.valid[slot][row] = value.is_some();
-        }
-        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX).cast_unsigned();
-        let float = |v: Option<f64>| v.map_or(0, f64::to_bits);
-        // Every wide column of the row, in [`Wide`] order.
-        let words: [u64; Wide::COUNT] = [
-            index.cast_unsigned(),
-            candle.timestamp.cast_unsigned(),
-            float(entry),
-            float(stop),
-            float(take),
-            exit_requests.cast_unsigned(),
-            portfolio.cash.to_bits(),
-            portfolio.equity.to_bits(),
-            portfolio.realized_pnl.to_bits(),
-            portfolio.unrealized_pnl.to_bits(),
-            portfolio.position_qty().to_bits(),
-            float(avg),
-            count(portfolio.positions.len()),
-            count(pending_orders),
-            portfolio.peak_equity.to_bits(),
-            portfolio.drawdown.to_bits(),
-        ];
-        let stride = self.stride;
-        let spare = self.wide.spare_capacity_mut();
-        assert!(row < stride && Wide::COUNT * stride <= spare.len());
-        let base = spare.as_mut_ptr();
-        for (col, word) in words.into_iter().enumerate() {
-            // SAFETY: `col < Wide::COUNT` and `row < stride`, so `col * stride + row`
-            // is below `Wide::COUNT * stride`, which is within the spare capacity
-            // (asserted above); the slot is plain `MaybeUninit<u64>` memory.
-            unsafe { (*base.add(col * stride + row)).write(word) };
+    /// For a row beyond the table, or a row not after the previous call's.
+    pub fn set_exit_requests(&mut self, row: usize, count: i64) {
+        assert!(row < self.capacity, "EventColumns: row {row} out of range");
+        assert!(
+            self.exits.last().is_none_or(|(r, _)| *r < row),
+            "EventColumns: exit requests out of order"
+        );
+        self.exits.push((row, count));
+    }
+
+    /// The wide columns to write (every row of the table), with what they need from
+    /// [`Self::set_call`] and [`Self::set_exit_requests`].
+    ///
+    /// # Panics
+    /// When the table is already committed.
+    pub fn wide_slots(&mut self) -> WideSlots<'_> {
+        assert!(self.rows == 0, "EventColumns: already committed");
+        let (stride, rows) = (self.stride, self.capacity);
+        let spare = &mut self.wide.spare_capacity_mut()[..stride * Wide::COUNT];
+        let arena = spare.as_ptr() as usize;
+        let mut parts = spare.chunks_exact_mut(stride.max(1));
+        let columns = Wide::ALL.map(|col| ColumnSlot {
+            col,
+            arena,
+            words: match parts.next() {
+                Some(part) => &mut part[..rows],
+                None => &mut [],
+            },
+        });
+        let [_, _, _, avg_valid] = &mut self.valid;
+        WideSlots {
+            columns,
+            avg_valid: &mut avg_valid[..],
+            prices: &self.prices,
+            exits: &self.exits,
         }
     }
 
-    /// Cut the narrow columns to the rows written and hand out the wide ones (the
-    /// Arrow conversion slices `rows` words of each).
+    /// Declare the table written: one [`Filled`] proof for each wide column.
+    ///
+    /// # Panics
+    /// Unless the proofs are this table's and cover the sixteen columns exactly once,
+    /// or when the timeframe and price type columns do not have one entry per row.
+    pub fn commit(&mut self, filled: [Filled; Wide::COUNT]) {
+        let arena = self.wide.as_ptr() as usize;
+        let mut seen = [false; Wide::COUNT];
+        for Filled { col, arena: at } in filled {
+            assert!(
+                at == arena,
+                "EventColumns: {col:?} filled for another table"
+            );
+            assert!(!seen[col as usize], "EventColumns: {col:?} filled twice");
+            seen[col as usize] = true;
+        }
+        assert!(
+            self.timeframe.len() == self.capacity && self.price_type.len() == self.capacity,
+            "EventColumns: series columns not written"
+        );
+        self.rows = self.capacity;
+    }
+
+    /// Hand out the wide words (the Arrow conversion slices `rows` words of each);
+    /// the narrow columns are cut to the rows written.
     pub(crate) fn take_wide(&mut self) -> WideParts {
         let n = self.rows;
         self.timeframe.truncate(n);
@@ -450,9 +602,10 @@ impl EventColumns {
         }
         let len = self.stride * Wide::COUNT;
         assert!(len <= words.capacity());
-        // SAFETY: every word of `0..len` is initialised: `push` wrote rows `0..n` of
-        // every column (all sixteen, each row) and the loop above zeroed rows
-        // `n..stride` of every column.
+        // SAFETY: every word of `0..len` is initialised: rows `0..n` of every column
+        // were written (`n` is 0, or the table was committed with a `Filled` proof
+        // for each of the sixteen columns, each of which wrote all `n` rows), and
+        // the loop above zeroed rows `n..stride` of every column.
         unsafe { words.set_len(len) };
         WideParts {
             words,
@@ -506,4 +659,134 @@ pub struct TraceData {
     pub trades: Vec<ClosedTrade>,
     /// The summary row.
     pub summary: Summary,
+}
+
+/// Test helpers: commit a table row by row.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{fill_rows, EventColumns, PriceType, Timeframe, Wide};
+
+    /// Commit every row of `e`: series `series(row)`, wide words `words(row)` in
+    /// [`Wide`] order (`avg_price` is valid where `avg_valid(row)`).
+    pub(crate) fn commit_rows(
+        e: &mut EventColumns,
+        series: impl Fn(usize) -> (Timeframe, PriceType),
+        words: impl Fn(usize) -> [u64; Wide::COUNT],
+        avg_valid: impl Fn(usize) -> bool,
+    ) {
+        let rows = e.capacity();
+        let slots = e.wide_slots();
+        for (row, v) in slots.avg_valid.iter_mut().enumerate() {
+            *v = avg_valid(row);
+        }
+        let filled = fill_rows(slots.columns, words);
+        e.timeframe = (0..rows).map(|r| series(r).0).collect();
+        e.price_type = (0..rows).map(|r| series(r).1).collect();
+        e.commit(filled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::commit_rows;
+    use super::{fill_rows, EventColumns, PriceType, StrColumn, Timeframe, Wide};
+
+    fn series(_: usize) -> (Timeframe, PriceType) {
+        (Timeframe::M1, PriceType::Bid)
+    }
+
+    #[test]
+    fn committed_rows_read_back() {
+        let mut e = EventColumns::new(Vec::new(), 3);
+        assert_eq!((e.len(), e.f64_at(Wide::Cash, 0)), (0, None));
+        commit_rows(
+            &mut e,
+            series,
+            |r| std::array::from_fn(|c| (10 * c + r) as u64),
+            |r| r == 1,
+        );
+        assert_eq!(e.len(), 3);
+        assert_eq!(e.i64_at(Wide::Timestamp, 2), Some(12));
+        assert_eq!(e.f64_at(Wide::AvgPrice, 0), None);
+        assert_eq!(e.f64_at(Wide::AvgPrice, 1), Some(f64::from_bits(111)));
+        assert_eq!(e.i64_at(Wide::Drawdown, 3), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "filled twice")]
+    fn commit_needs_each_column_once() {
+        let mut e = EventColumns::new(Vec::new(), 2);
+        let slots = e.wide_slots();
+        let [a, b, ..] = slots.columns;
+        let [fa] = fill_rows([a], |_| [0]);
+        let [fb] = fill_rows([b], |_| [0]);
+        let mut proofs = vec![fa, fb];
+        // the first column's proof twice: build a second one from a fresh borrow
+        let slots = e.wide_slots();
+        let [a, ..] = slots.columns;
+        proofs.extend(fill_rows([a], |_| [0]));
+        let slots = e.wide_slots();
+        let cols = slots.columns;
+        let rest: Vec<_> = cols
+            .into_iter()
+            .skip(3)
+            .flat_map(|c| fill_rows([c], |_| [0]))
+            .collect();
+        proofs.extend(rest);
+        let filled: [super::Filled; Wide::COUNT] = proofs.try_into().expect("sixteen");
+        e.timeframe = vec![Timeframe::M1; 2];
+        e.price_type = vec![PriceType::Bid; 2];
+        e.commit(filled);
+    }
+
+    #[test]
+    #[should_panic(expected = "another table")]
+    fn proofs_belong_to_their_table() {
+        let mut a = EventColumns::new(Vec::new(), 2);
+        let mut b = EventColumns::new(Vec::new(), 2);
+        let filled = fill_rows(a.wide_slots().columns, |_| [0; Wide::COUNT]);
+        b.timeframe = vec![Timeframe::M1; 2];
+        b.price_type = vec![PriceType::Bid; 2];
+        b.commit(filled);
+    }
+
+    #[test]
+    #[should_panic(expected = "series columns not written")]
+    fn commit_needs_the_series_columns() {
+        let mut e = EventColumns::new(Vec::new(), 2);
+        let filled = fill_rows(e.wide_slots().columns, |_| [0; Wide::COUNT]);
+        e.commit(filled);
+    }
+
+    #[test]
+    fn sparse_records_must_come_in_row_order() {
+        let mut e = EventColumns::new(Vec::new(), 4);
+        e.set_exit_requests(1, 2);
+        let late = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            e.set_exit_requests(1, 1);
+        }));
+        assert!(late.is_err());
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            e.set_exit_requests(4, 1);
+        }));
+        assert!(out.is_err());
+    }
+
+    #[test]
+    fn str_column_codes_by_first_appearance() {
+        let mut c = StrColumn::zeroed(5);
+        let text = String::from("none");
+        let leaked: &'static str = Box::leak(text.into_boxed_str());
+        c.set(0, "none");
+        c.set(1, "accepted");
+        c.set(2, "none");
+        c.set(3, leaked); // same text, another address
+        assert_eq!(c.dictionary, ["none", "accepted"]);
+        assert_eq!(c.codes, [1, 2, 1, 1, 0]);
+        let mut d = StrColumn::zeroed(5);
+        for (row, v) in ["none", "accepted", "none", "none"].into_iter().enumerate() {
+            d.set(row, v);
+        }
+        assert_eq!(c, d);
+    }
 }

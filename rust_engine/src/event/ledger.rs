@@ -1,0 +1,583 @@
+//! The event columns of a run, written after its loop from the state changes the
+//! loop recorded.
+//!
+//! Most of an event row repeats the previous one: cash, realized PnL, the position
+//! columns and the order count change only when an order is placed, filled or
+//! cancelled, and the rest follows from the candles. So the engine loop does not
+//! mark to market or write rows. It records a [`Segment`] of the portfolio state
+//! whenever that state changes ([`StateLog::record`], a compare per event), and
+//! [`write_columns`] then writes the sixteen wide columns column by column:
+//!
+//! * `cash`, `realized_pnl`, `position_qty`, `avg_price`, `open_positions`,
+//!   `pending_orders`: the segment's values, repeated over its rows;
+//! * `unrealized_pnl`, `equity`, `peak_equity`, `drawdown`: one pass over the rows
+//!   that marks to market exactly like [`Portfolio::mark`] does after each event —
+//!   the same marks (the last execution-timeframe closes, updated the same way),
+//!   the same [`leg_pnl`] terms folded in position-id order, the same [`Peak`]
+//!   step — so every value is bit-identical to the per-event computation (a test
+//!   checks this against `Portfolio::mark`);
+//! * `event_index`, `timestamp`, the signal prices and `exit_requests`: from the
+//!   queue and the sparse records of [`EventColumns::set_call`] and
+//!   [`EventColumns::set_exit_requests`].
+//!
+//! The marking pass and the other columns touch disjoint memory, so for long
+//! streams they run on two threads (`rayon::join`); each value is computed by one
+//! thread in row order, so the thread count never changes a bit.
+
+use std::ops::Range;
+
+use super::queue::CandleColumns;
+use super::types::{PriceType, SeriesKey, Side, Timeframe};
+use crate::portfolio::{leg_pnl, Peak, Portfolio};
+use crate::trace::{fill_rows, ColumnSlot, EventColumns, Filled, Wide, WideSlots};
+
+/// Streams shorter than this are written on one thread.
+pub const PARALLEL_ROWS: usize = 16_384;
+
+/// An open position as marking sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Leg {
+    /// Long or short.
+    pub side: Side,
+    /// Entry fill price.
+    pub entry_price: f64,
+    /// Quantity.
+    pub quantity: f64,
+}
+
+/// The portfolio state from event `start` on (until the next segment).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// First event of the segment.
+    pub start: usize,
+    /// Cash.
+    pub cash: f64,
+    /// Realized PnL.
+    pub realized_pnl: f64,
+    /// Signed net quantity ([`Portfolio::position_qty`]).
+    pub position_qty: f64,
+    /// Weighted entry price ([`Portfolio::avg_price`]).
+    pub avg_price: Option<f64>,
+    /// Open positions.
+    pub open_positions: i64,
+    /// Pending orders.
+    pub pending_orders: i64,
+    /// The open legs, in position-id order (a range of [`StateLog::legs`]).
+    pub legs: Range<usize>,
+}
+
+/// The state changes of one run, in event order.
+#[derive(Clone, Debug, Default)]
+pub struct StateLog {
+    /// One segment per change; the first starts at event 0.
+    pub segments: Vec<Segment>,
+    /// The legs of every segment, back to back.
+    pub legs: Vec<Leg>,
+    /// What the last segment was recorded for (`Portfolio::generation`, pending
+    /// orders).
+    key: Option<(u64, usize)>,
+}
+
+impl StateLog {
+    /// An empty log.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Record the state after event `row` (rows in increasing order): a new segment
+    /// when the portfolio or the number of pending orders changed since the last
+    /// record. Cash, realized PnL and the legs change only through
+    /// [`Portfolio::open`] and [`Portfolio::close`], which bump
+    /// [`Portfolio::generation`].
+    #[inline]
+    pub fn record(&mut self, row: usize, portfolio: &Portfolio, pending_orders: usize) {
+        let key = (portfolio.generation(), pending_orders);
+        if self.key != Some(key) {
+            self.key = Some(key);
+            self.push(row, portfolio, pending_orders);
+        }
+    }
+
+    #[cold]
+    fn push(&mut self, row: usize, portfolio: &Portfolio, pending_orders: usize) {
+        debug_assert!(self.segments.last().is_none_or(|s| s.start < row));
+        let first = self.legs.len();
+        self.legs.extend(portfolio.positions.iter().map(|p| Leg {
+            side: p.side,
+            entry_price: p.entry_price,
+            quantity: p.quantity,
+        }));
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.segments.push(Segment {
+            start: row,
+            cash: portfolio.cash,
+            realized_pnl: portfolio.realized_pnl,
+            position_qty: portfolio.position_qty(),
+            avg_price: portfolio.avg_price(),
+            open_positions: count(portfolio.positions.len()),
+            pending_orders: count(pending_orders),
+            legs: first..self.legs.len(),
+        });
+    }
+
+    /// Iterates the segment of each row in order: call with rows 0, 1, 2, ...
+    fn cursor<'a>(&'a self) -> impl FnMut(usize) -> &'a Segment + 'a {
+        let mut at = 0;
+        move |row| {
+            while self
+                .segments
+                .get(at + 1)
+                .is_some_and(|next| next.start <= row)
+            {
+                at += 1;
+            }
+            &self.segments[at]
+        }
+    }
+}
+
+/// What marking needs besides the log: the candles in event order and the run's
+/// execution prices.
+#[derive(Clone, Copy, Debug)]
+pub struct Marking<'a> {
+    /// The candle columns (input order).
+    pub columns: CandleColumns<'a>,
+    /// Canonical order (`None`: input order).
+    pub order: Option<&'a [usize]>,
+    /// Execution timeframe.
+    pub exec_timeframe: Timeframe,
+    /// Price type of buy fills (its closes mark shorts).
+    pub buy_price_type: PriceType,
+    /// Price type of sell fills (its closes mark longs).
+    pub sell_price_type: PriceType,
+    /// Primary series (its events give the Sharpe samples).
+    pub primary: SeriesKey,
+    /// Starting cash (the starting peak).
+    pub initial_cash: f64,
+    /// Contract size.
+    pub contract_size: f64,
+}
+
+/// The marked state after the last event, and the equity samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marked {
+    /// Unrealized PnL after the last event.
+    pub unrealized_pnl: f64,
+    /// Equity after the last event.
+    pub equity: f64,
+    /// Peak equity and largest drawdown.
+    pub peak: Peak,
+    /// Drawdown after the last event.
+    pub drawdown: f64,
+    /// Equity after each event of the primary series, in event order.
+    pub samples: Vec<f64>,
+}
+
+/// Write the series and wide columns of `events` (every row) from `log`, and commit
+/// them. `log` must hold a record for event 0 (the engine records every event).
+///
+/// # Panics
+/// When `log` has no segment while `events` has rows.
+pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>) -> Marked {
+    let rows = events.capacity();
+    assert!(rows == 0 || !log.segments.is_empty(), "StateLog: no record");
+    let row_of = |i: usize| m.order.map_or(i, |o| o[i]);
+    let timeframe: Vec<Timeframe> = (0..rows).map(|i| m.columns.timeframe[row_of(i)]).collect();
+    let price_type: Vec<PriceType> = (0..rows).map(|i| m.columns.price_type[row_of(i)]).collect();
+    let WideSlots {
+        columns,
+        avg_valid,
+        prices,
+        exits,
+    } = events.wide_slots();
+    let [event_index, timestamp, entry, stop, take, exit_requests, cash, equity, realized, unrealized, qty, avg, open, pending, peak, drawdown] =
+        columns;
+    let series = (&timeframe[..], &price_type[..]);
+    let mark = || mark_rows(log, m, series, [equity, unrealized, peak, drawdown]);
+    let rest = || {
+        let mut filled = Vec::with_capacity(12);
+        filled.extend(fill_rows([event_index], |i| [i as u64]));
+        filled.extend(fill_rows([timestamp], |i| {
+            [m.columns.timestamp[row_of(i)].cast_unsigned()]
+        }));
+        filled.extend(sparse_prices(prices, [entry, stop, take]));
+        filled.extend(sparse_exits(exits, exit_requests));
+        filled.extend(state_rows(
+            log,
+            [cash, realized, qty, avg, open, pending],
+            avg_valid,
+        ));
+        filled
+    };
+    let ((marked, marks), rest) = if rows >= PARALLEL_ROWS {
+        rayon::join(mark, rest)
+    } else {
+        (mark(), rest())
+    };
+    let mut proofs = marks.into_iter().chain(rest);
+    let filled: [Filled; Wide::COUNT] =
+        std::array::from_fn(|_| proofs.next().expect("sixteen columns"));
+    events.timeframe = timeframe;
+    events.price_type = price_type;
+    events.commit(filled);
+    marked
+}
+
+/// `unrealized_pnl`, `equity`, `peak_equity`, `drawdown`, row by row, and the
+/// Sharpe samples.
+fn mark_rows(
+    log: &StateLog,
+    m: &Marking<'_>,
+    (timeframe, price_type): (&[Timeframe], &[PriceType]),
+    [equity, unrealized, peak, drawdown]: [ColumnSlot<'_>; 4],
+) -> (Marked, [Filled; 4]) {
+    let mut segment = log.cursor();
+    let (mut mark_long, mut mark_short) = (None, None);
+    let mut running = Peak {
+        peak: m.initial_cash,
+        max_drawdown: 0.0,
+    };
+    let mut last = (0.0, m.initial_cash, 0.0);
+    let mut samples = Vec::new();
+    let filled = fill_rows([equity, unrealized, peak, drawdown], |i| {
+        let (tf, pt) = (timeframe[i], price_type[i]);
+        let close = m.columns.close[m.order.map_or(i, |o| o[i])];
+        // The marks after event i, updated as the engine loop updates them.
+        if tf == m.exec_timeframe {
+            if pt == m.sell_price_type {
+                mark_long = Some(close);
+            }
+            if pt == m.buy_price_type {
+                mark_short = Some(close);
+            }
+        }
+        let s = segment(i);
+        // port: same order (Portfolio::mark: legs in position-id order from 0.0)
+        let mut pnl = 0.0;
+        for leg in &log.legs[s.legs.clone()] {
+            pnl += leg_pnl(
+                leg.side,
+                leg.entry_price,
+                leg.quantity,
+                mark_long,
+                mark_short,
+                m.contract_size,
+            );
+        }
+        let eq = s.cash + pnl; // port: same order
+        let dd = running.step(eq);
+        if (tf, pt) == m.primary {
+            samples.push(eq);
+        }
+        last = (pnl, eq, dd);
+        [
+            eq.to_bits(),
+            pnl.to_bits(),
+            running.peak.to_bits(),
+            dd.to_bits(),
+        ]
+    });
+    let marked = Marked {
+        unrealized_pnl: last.0,
+        equity: last.1,
+        peak: running,
+        drawdown: last.2,
+        samples,
+    };
+    (marked, filled)
+}
+
+/// `cash`, `realized_pnl`, `position_qty`, `avg_price` (and its validity),
+/// `open_positions`, `pending_orders`: each segment's values over its rows.
+fn state_rows(log: &StateLog, slots: [ColumnSlot<'_>; 6], avg_valid: &mut [bool]) -> [Filled; 6] {
+    let mut segment = log.cursor();
+    fill_rows(slots, |i| {
+        let s = segment(i);
+        avg_valid[i] = s.avg_price.is_some();
+        [
+            s.cash.to_bits(),
+            s.realized_pnl.to_bits(),
+            s.position_qty.to_bits(),
+            s.avg_price.map_or(0, f64::to_bits),
+            s.open_positions.cast_unsigned(),
+            s.pending_orders.cast_unsigned(),
+        ]
+    })
+}
+
+/// The signal prices: `0` (null) except at the recorded rows.
+fn sparse_prices(prices: &[(usize, [Option<f64>; 3])], slots: [ColumnSlot<'_>; 3]) -> [Filled; 3] {
+    let mut next = prices.iter().peekable();
+    fill_rows(slots, |i| match next.next_if(|(row, _)| *row == i) {
+        Some((_, p)) => p.map(|v| v.map_or(0, f64::to_bits)),
+        None => [0; 3],
+    })
+}
+
+/// `exit_requests`: `0` except at the recorded rows.
+fn sparse_exits(exits: &[(usize, i64)], slot: ColumnSlot<'_>) -> [Filled; 1] {
+    let mut next = exits.iter().peekable();
+    fill_rows([slot], |i| match next.next_if(|(row, _)| *row == i) {
+        Some((_, n)) => [n.cast_unsigned()],
+        None => [0],
+    })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::too_many_lines,
+    clippy::similar_names
+)]
+mod tests {
+    use super::*;
+    use crate::event::types::{PriceType, Side, Timeframe};
+    use crate::portfolio::OpenPosition;
+    use crate::trace::Wide;
+
+    /// splitmix64: a deterministic stream of test numbers.
+    struct Mix(u64);
+
+    impl Mix {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// A price with awkward bits: spread over magnitudes, sometimes tied.
+        fn price(&mut self) -> f64 {
+            let base = [1.0, 1.1, 0.3, 1e-9, 7.5e6, 1234.5678][self.below(6) as usize];
+            #[allow(clippy::cast_precision_loss)]
+            let jitter = self.below(1000) as f64 / 997.0;
+            base * (1.0 + jitter)
+        }
+    }
+
+    /// Rows in input order: M1 bid/ask and some M5 rows; `order` reverses them when
+    /// `permuted` (the columns are then given reversed so events stay the same).
+    #[allow(clippy::type_complexity)]
+    fn stream(mix: &mut Mix, n: usize) -> (Vec<i64>, Vec<Timeframe>, Vec<PriceType>, Vec<f64>) {
+        let mut ts = Vec::new();
+        let mut tf = Vec::new();
+        let mut pt = Vec::new();
+        let mut close = Vec::new();
+        for i in 0..n {
+            ts.push(i64::try_from(i / 3).expect("small"));
+            let kind = mix.below(5);
+            tf.push(if kind == 4 {
+                Timeframe::M5
+            } else {
+                Timeframe::M1
+            });
+            pt.push(if kind.is_multiple_of(2) {
+                PriceType::Bid
+            } else {
+                PriceType::Ask
+            });
+            close.push(mix.price());
+        }
+        (ts, tf, pt, close)
+    }
+
+    /// Drive a portfolio over `n` events the way the engine does (random opens,
+    /// closes and order counts), calling `Portfolio::mark` after every event, and
+    /// compare every wide column `write_columns` writes, bit for bit.
+    fn check(seed: u64, n: usize, permuted: bool, initial_cash: f64) {
+        let mut mix = Mix(seed);
+        let (ts, tf, pt, close) = stream(&mut mix, n);
+        let order: Vec<usize> = (0..n).rev().collect();
+        let (ts_in, tf_in, pt_in, close_in) = if permuted {
+            (rev(&ts), rev(&tf), rev(&pt), rev(&close))
+        } else {
+            (ts.clone(), tf.clone(), pt.clone(), close.clone())
+        };
+        let zeros = vec![0.0; n];
+        let columns = CandleColumns {
+            timestamp: &ts_in,
+            timeframe: &tf_in,
+            price_type: &pt_in,
+            open: &zeros,
+            high: &zeros,
+            low: &zeros,
+            close: &close_in,
+            volume: &zeros,
+        };
+        let contract = [1.0, 100_000.0, 0.1][usize::try_from(seed % 3).expect("small")];
+        let (buy, sell) = if seed % 4 == 3 {
+            (PriceType::Bid, PriceType::Bid)
+        } else {
+            (PriceType::Ask, PriceType::Bid)
+        };
+        let mut p = Portfolio::new(initial_cash, contract);
+        let mut log = StateLog::new();
+        let mut pending = 0_usize;
+        let mut want: Vec<[u64; Wide::COUNT]> = Vec::new();
+        let mut samples = Vec::new();
+        let primary = (Timeframe::M1, PriceType::Bid);
+        let mut next_id = 1;
+        for i in 0..n {
+            if tf[i] == Timeframe::M1 {
+                match mix.below(10) {
+                    0 | 1 => {
+                        p.open(OpenPosition {
+                            position_id: next_id,
+                            side: if mix.below(2) == 0 {
+                                Side::Long
+                            } else {
+                                Side::Short
+                            },
+                            quantity: [1.0, 0.5, 3.0]
+                                [usize::try_from(mix.below(3)).expect("small")],
+                            entry_price: mix.price(),
+                            entry_timestamp: ts[i],
+                            entry_event: i64::try_from(i).expect("small"),
+                            entry_commission: 0.25,
+                            stop_loss: None,
+                            take_profit: None,
+                            exit_pending: false,
+                        });
+                        next_id += 1;
+                    }
+                    2 if !p.positions.is_empty() => {
+                        let idx =
+                            usize::try_from(mix.below(p.positions.len() as u64)).expect("small");
+                        p.close(idx, mix.price(), 0.5, 0, ts[i], "exit");
+                    }
+                    3 => pending = usize::try_from(mix.below(3)).expect("small"),
+                    _ => {}
+                }
+                if pt[i] == sell {
+                    p.mark_long = Some(close[i]);
+                }
+                if pt[i] == buy {
+                    p.mark_short = Some(close[i]);
+                }
+            }
+            p.mark();
+            log.record(i, &p, pending);
+            if (tf[i], pt[i]) == primary {
+                samples.push(p.equity);
+            }
+            let mut w = [0_u64; Wide::COUNT];
+            w[Wide::EventIndex as usize] = i as u64;
+            w[Wide::Timestamp as usize] = ts[i].cast_unsigned();
+            w[Wide::Cash as usize] = p.cash.to_bits();
+            w[Wide::Equity as usize] = p.equity.to_bits();
+            w[Wide::RealizedPnl as usize] = p.realized_pnl.to_bits();
+            w[Wide::UnrealizedPnl as usize] = p.unrealized_pnl.to_bits();
+            w[Wide::PositionQty as usize] = p.position_qty().to_bits();
+            w[Wide::AvgPrice as usize] = p.avg_price().map_or(0, f64::to_bits);
+            w[Wide::OpenPositions as usize] = p.positions.len() as u64;
+            w[Wide::PendingOrders as usize] = pending as u64;
+            w[Wide::PeakEquity as usize] = p.peak_equity.to_bits();
+            w[Wide::Drawdown as usize] = p.drawdown.to_bits();
+            want.push(w);
+        }
+        let mut events = EventColumns::new(Vec::new(), n);
+        let marking = Marking {
+            columns,
+            order: permuted.then_some(&order[..]),
+            exec_timeframe: Timeframe::M1,
+            buy_price_type: buy,
+            sell_price_type: sell,
+            primary,
+            initial_cash,
+            contract_size: contract,
+        };
+        let marked = write_columns(&mut events, &log, &marking);
+        assert_eq!(events.len(), n);
+        for (i, w) in want.iter().enumerate() {
+            for col in Wide::ALL {
+                let got = events.i64_at(col, i).map(i64::cast_unsigned);
+                assert_eq!(got, Some(w[col as usize]), "seed {seed} row {i} {col:?}");
+            }
+            assert_eq!(events.timeframe[i], tf[i]);
+            assert_eq!(events.price_type[i], pt[i]);
+            let avg_null = events.f64_at(Wide::AvgPrice, i).is_none();
+            assert_eq!(avg_null, p_avg_none(w), "seed {seed} row {i}");
+        }
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&marked.samples), bits(&samples));
+        assert_eq!(marked.equity.to_bits(), p.equity.to_bits());
+        assert_eq!(marked.unrealized_pnl.to_bits(), p.unrealized_pnl.to_bits());
+        assert_eq!(marked.drawdown.to_bits(), p.drawdown.to_bits());
+        assert_eq!(marked.peak.peak.to_bits(), p.peak_equity.to_bits());
+        assert_eq!(marked.peak.max_drawdown.to_bits(), p.max_drawdown.to_bits());
+    }
+
+    fn rev<T: Copy>(v: &[T]) -> Vec<T> {
+        v.iter().rev().copied().collect()
+    }
+
+    /// Whether the reference row had no open position (a null `avg_price`).
+    fn p_avg_none(w: &[u64; Wide::COUNT]) -> bool {
+        w[Wide::OpenPositions as usize] == 0
+    }
+
+    #[test]
+    fn columns_equal_marking_after_every_event() {
+        for seed in 0..24 {
+            check(seed, 300, seed % 2 == 1, 10_000.0);
+        }
+    }
+
+    #[test]
+    fn long_streams_are_written_on_two_threads_with_the_same_bits() {
+        check(99, PARALLEL_ROWS + 777, false, 10_000.0);
+        check(100, PARALLEL_ROWS + 5, true, 0.0);
+    }
+
+    #[test]
+    fn a_non_positive_peak_has_no_drawdown() {
+        check(7, 200, false, 0.0);
+        check(8, 200, true, -5.0);
+    }
+
+    #[test]
+    fn segments_start_at_changes_only() {
+        let mut p = Portfolio::new(100.0, 1.0);
+        let mut log = StateLog::new();
+        log.record(0, &p, 0);
+        log.record(1, &p, 0);
+        log.record(2, &p, 1);
+        p.mark_long = Some(3.0); // marks are not state
+        p.positions.clear(); // (no change through open/close)
+        log.record(3, &p, 1);
+        assert_eq!(
+            log.segments.iter().map(|s| s.start).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        let mut events = EventColumns::new(Vec::new(), 0);
+        let empty = StateLog::new();
+        let zeros: [f64; 0] = [];
+        let marking = Marking {
+            columns: CandleColumns {
+                timestamp: &[],
+                timeframe: &[],
+                price_type: &[],
+                open: &zeros,
+                high: &zeros,
+                low: &zeros,
+                close: &zeros,
+                volume: &zeros,
+            },
+            order: None,
+            exec_timeframe: Timeframe::M1,
+            buy_price_type: PriceType::Ask,
+            sell_price_type: PriceType::Bid,
+            primary: (Timeframe::M1, PriceType::Bid),
+            initial_cash: 100.0,
+            contract_size: 1.0,
+        };
+        let marked = write_columns(&mut events, &empty, &marking);
+        assert_eq!((events.len(), marked.equity), (0, 100.0));
+    }
+}
