@@ -239,7 +239,8 @@ fn mark_rows(
         max_drawdown: 0.0,
     };
     let mut last = (0.0, m.initial_cash, 0.0);
-    let mut samples = Vec::new();
+    // (untouched capacity costs no memory; no reallocation while marking)
+    let mut samples = Vec::with_capacity(timeframe.len());
     let filled = fill_rows([equity, unrealized, peak, drawdown], |i| {
         let (tf, pt) = (timeframe[i], price_type[i]);
         let close = m.columns.close[m.order.map_or(i, |o| o[i])];
