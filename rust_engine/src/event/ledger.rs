@@ -201,8 +201,16 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
         filled.extend(fill_rows([timestamp], |i| {
             [m.columns.timestamp[row_of(i)].cast_unsigned()]
         }));
-        filled.extend(sparse_prices(prices, [entry, stop, take]));
-        filled.extend(sparse_exits(exits, exit_requests));
+        // Columns with nothing recorded stay all zero: not even written when the
+        // arena is zero-filled already (long streams).
+        match zero_or_slots(prices.is_empty(), [entry, stop, take]) {
+            Ok(proofs) => filled.extend(proofs),
+            Err(slots) => filled.extend(sparse_prices(prices, slots)),
+        }
+        match zero_or_slots(exits.is_empty(), [exit_requests]) {
+            Ok(proofs) => filled.extend(proofs),
+            Err([slot]) => filled.extend(sparse_exits(exits, slot)),
+        }
         filled.extend(state_rows(
             log,
             [cash, realized, qty, avg, open, pending],
@@ -316,6 +324,21 @@ fn sparse_prices(prices: &[(usize, [Option<f64>; 3])], slots: [ColumnSlot<'_>; 3
     })
 }
 
+/// Proofs for `slots` without writing them when `all_zero` and the arena is
+/// zero-filled; otherwise the slots back.
+fn zero_or_slots<const K: usize>(
+    all_zero: bool,
+    slots: [ColumnSlot<'_>; K],
+) -> Result<[Filled; K], [ColumnSlot<'_>; K]> {
+    if !all_zero || slots.iter().any(|s| !s.is_zeroed()) {
+        return Err(slots);
+    }
+    Ok(slots.map(|s| match s.already_zero() {
+        Ok(proof) => proof,
+        Err(_) => unreachable!("checked above"),
+    }))
+}
+
 /// `exit_requests`: `0` except at the recorded rows.
 fn sparse_exits(exits: &[(usize, i64)], slot: ColumnSlot<'_>) -> [Filled; 1] {
     let mut next = exits.iter().peekable();
@@ -427,7 +450,7 @@ mod tests {
         for i in 0..n {
             if tf[i] == Timeframe::M1 {
                 match mix.below(10) {
-                    0 | 1 => {
+                    0 | 1 if p.positions.len() < 8 => {
                         p.open(OpenPosition {
                             position_id: next_id,
                             side: if mix.below(2) == 0 {
@@ -447,7 +470,7 @@ mod tests {
                         });
                         next_id += 1;
                     }
-                    2 if !p.positions.is_empty() => {
+                    0..=2 if !p.positions.is_empty() => {
                         let idx =
                             usize::try_from(mix.below(p.positions.len() as u64)).expect("small");
                         p.close(idx, mix.price(), 0.5, 0, ts[i], "exit");
@@ -534,6 +557,12 @@ mod tests {
     fn long_streams_are_written_on_two_threads_with_the_same_bits() {
         check(99, PARALLEL_ROWS + 777, false, 10_000.0);
         check(100, PARALLEL_ROWS + 5, true, 0.0);
+    }
+
+    #[test]
+    fn zero_filled_arenas_leave_empty_columns_unwritten_with_the_same_bits() {
+        let rows = crate::trace::ZEROED_ARENA_BYTES / (8 * Wide::COUNT) + 11;
+        check(5, rows, false, 10_000.0);
     }
 
     #[test]

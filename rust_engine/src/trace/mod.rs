@@ -293,6 +293,8 @@ pub struct EventColumns {
     stride: usize,
     /// Rows the table was made for.
     capacity: usize,
+    /// The arena was allocated zero-filled (see [`ZEROED_ARENA_BYTES`]).
+    zeroed: bool,
     /// Rows written (`0` or `capacity`, after [`Self::commit`]).
     rows: usize,
 }
@@ -325,6 +327,7 @@ impl Clone for EventColumns {
             valid: self.valid.clone(),
             stride: self.stride,
             capacity: self.capacity,
+            zeroed: false,
             rows: self.rows,
         }
     }
@@ -343,10 +346,34 @@ pub struct ColumnSlot<'a> {
     col: Wide,
     /// Address of the arena (ties the slot's proof to its table).
     arena: usize,
+    /// The words are known to be zero already.
+    zeroed: bool,
     words: &'a mut [std::mem::MaybeUninit<u64>],
 }
 
 impl ColumnSlot<'_> {
+    /// A proof for a column whose rows are all zero, without writing it, when the
+    /// arena was allocated zero-filled; otherwise the slot back (write it).
+    ///
+    /// # Errors
+    /// The slot itself, when its words are not known to be zero.
+    pub fn already_zero(self) -> Result<Filled, Self> {
+        if self.zeroed {
+            Ok(Filled {
+                col: self.col,
+                arena: self.arena,
+            })
+        } else {
+            Err(self)
+        }
+    }
+
+    /// The words are known to be zero already (see [`Self::already_zero`]).
+    #[must_use]
+    pub fn is_zeroed(&self) -> bool {
+        self.zeroed
+    }
+
     /// The column this slot belongs to.
     #[must_use]
     pub fn column(&self) -> Wide {
@@ -401,6 +428,14 @@ pub fn fill_rows<const K: usize>(
     })
 }
 
+/// Arenas of at least this many bytes are allocated zero-filled. glibc serves such
+/// sizes with fresh `mmap`s, whose pages the kernel zeroes on first touch anyway, so
+/// zero-filling costs nothing, and columns that stay all zero (no signal prices, no
+/// exit requests) are then never written ([`ColumnSlot::already_zero`]): their pages
+/// are never touched. Smaller arenas come from recycled heap memory, where zeroing
+/// would be a pass of its own, so they are left uninitialised.
+pub const ZEROED_ARENA_BYTES: usize = 64 << 20;
+
 /// Everything [`EventColumns::wide_slots`] hands out for writing.
 #[derive(Debug)]
 pub struct WideSlots<'a> {
@@ -421,6 +456,15 @@ impl EventColumns {
     #[must_use]
     pub fn new(indicator_names: Vec<String>, rows: usize) -> Self {
         let stride = rows.next_multiple_of(8);
+        let words = stride * Wide::COUNT;
+        let zeroed = words.saturating_mul(8) >= ZEROED_ARENA_BYTES;
+        let wide = if zeroed {
+            let mut w: Vec<u64> = pages::zeroed(words);
+            w.clear(); // the words stay zero; `zeroed` records that they are
+            w
+        } else {
+            pages::with_capacity(words)
+        };
         Self {
             indicator_names,
             timeframe: Vec::new(),
@@ -429,12 +473,13 @@ impl EventColumns {
             signal_type: StrColumn::zeroed(rows),
             signal_metadata: MetadataColumn::zeroed(rows),
             signal_status: StrColumn::zeroed(rows),
-            wide: pages::with_capacity(stride * Wide::COUNT),
+            wide,
             prices: Vec::new(),
             exits: Vec::new(),
             valid: std::array::from_fn(|_| pages::zeroed(rows)),
             stride,
             capacity: rows,
+            zeroed,
             rows: 0,
         }
     }
@@ -465,7 +510,8 @@ impl EventColumns {
         let i = col as usize * self.stride + row;
         assert!(i < self.wide.capacity());
         // SAFETY: `i` is inside the allocation (asserted) and `row < rows`, so the
-        // table is committed: every row of every wide column was written.
+        // table is committed: every row of every wide column was written (or was
+        // zero-filled at allocation, see `ColumnSlot::already_zero`).
         Some(unsafe { self.wide.as_ptr().add(i).read() })
     }
 
@@ -538,10 +584,12 @@ impl EventColumns {
         let (stride, rows) = (self.stride, self.capacity);
         let spare = &mut self.wide.spare_capacity_mut()[..stride * Wide::COUNT];
         let arena = spare.as_ptr() as usize;
+        let zeroed = self.zeroed;
         let mut parts = spare.chunks_exact_mut(stride.max(1));
         let columns = Wide::ALL.map(|col| ColumnSlot {
             col,
             arena,
+            zeroed,
             words: match parts.next() {
                 Some(part) => &mut part[..rows],
                 None => &mut [],
@@ -604,8 +652,10 @@ impl EventColumns {
         assert!(len <= words.capacity());
         // SAFETY: every word of `0..len` is initialised: rows `0..n` of every column
         // were written (`n` is 0, or the table was committed with a `Filled` proof
-        // for each of the sixteen columns, each of which wrote all `n` rows), and
-        // the loop above zeroed rows `n..stride` of every column.
+        // for each of the sixteen columns, each of which either wrote all `n` rows
+        // or, from `already_zero`, certifies an arena allocated zero-filled that
+        // nothing but `fill_rows` writes), and the loop above zeroed rows
+        // `n..stride` of every column.
         unsafe { words.set_len(len) };
         WideParts {
             words,
@@ -756,6 +806,37 @@ mod tests {
         let mut e = EventColumns::new(Vec::new(), 2);
         let filled = fill_rows(e.wide_slots().columns, |_| [0; Wide::COUNT]);
         e.commit(filled);
+    }
+
+    #[test]
+    fn large_arenas_are_zero_filled_and_zero_columns_need_no_writing() {
+        let rows = super::ZEROED_ARENA_BYTES / (8 * Wide::COUNT) + 3;
+        let mut e = EventColumns::new(Vec::new(), rows);
+        let slots = e.wide_slots();
+        let mut proofs = Vec::new();
+        for slot in slots.columns {
+            assert!(slot.is_zeroed());
+            if slot.column() == Wide::ExitRequests {
+                proofs.push(slot.already_zero().expect("zero-filled arena"));
+            } else {
+                proofs.extend(fill_rows([slot], |r| [r as u64 + 1]));
+            }
+        }
+        let filled: [super::Filled; Wide::COUNT] = proofs.try_into().expect("sixteen");
+        e.timeframe = vec![Timeframe::M1; rows];
+        e.price_type = vec![PriceType::Bid; rows];
+        e.commit(filled);
+        for row in [0, 1, rows / 2, rows - 1] {
+            assert_eq!(e.i64_at(Wide::ExitRequests, row), Some(0));
+            assert_eq!(
+                e.i64_at(Wide::Cash, row),
+                Some(i64::try_from(row).expect("small") + 1)
+            );
+        }
+        // a small arena is not zero-filled: its slots must be written
+        let mut small = EventColumns::new(Vec::new(), 4);
+        let [first, ..] = small.wide_slots().columns;
+        assert!(!first.is_zeroed() && first.already_zero().is_err());
     }
 
     #[test]
