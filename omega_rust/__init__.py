@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import os
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import pyarrow as pa
 
-from legacy_py.arrow_schemas import instrument_metadata
+from legacy_py.arrow_schemas import InstrumentMeta, instrument_metadata
 from legacy_py.config import EngineConfig
 from legacy_py.engine import check_seed, checked_subscriptions
 from legacy_py.indicators import IndicatorCache
@@ -31,7 +33,9 @@ from omega_rust._omega_rust import (
     Candle,
     IndicatorView,
     Position,
+    PreparedStream,
     __version__,
+    prepare_stream,
     run_stream,
     validate_stream,
 )
@@ -45,8 +49,10 @@ __all__ = [
     "Candle",
     "IndicatorView",
     "Position",
+    "PreparedStream",
     "StreamSource",
     "__version__",
+    "prepare_stream",
     "run_batch",
     "run_native",
     "run_native_many",
@@ -55,13 +61,58 @@ __all__ = [
 ]
 
 #: What :func:`run_rust` accepts as a stream.
-StreamSource: TypeAlias = "CandleStream | pa.Table | pa.RecordBatchReader | str | os.PathLike[str]"
+StreamSource: TypeAlias = (
+    "CandleStream | PreparedStream | pa.Table | pa.RecordBatchReader | str | os.PathLike[str]"
+)
 
 
-def _native_source(stream: StreamSource) -> tuple[Any, str]:
-    """The object handed to Rust (zero-copy where possible) and a label for messages."""
+#: Rust-validated streams of the tables inside :class:`CandleStream`\ s, so a stream
+#: that is run many times is validated by Rust once. ``id(table) -> (weakref to the
+#: table, {(instrument, require_sorted): PreparedStream})``; an entry goes when its
+#: table is collected (the prepared stream holds the table's buffers, not the table).
+_PREPARED: dict[int, tuple[weakref.ref[pa.Table], dict[tuple[InstrumentMeta, bool], Any]]] = {}
+
+
+def _forget(key: int, ref: weakref.ref[pa.Table]) -> None:
+    entry = _PREPARED.get(key)
+    if entry is not None and entry[0] is ref:
+        del _PREPARED[key]
+
+
+def _prepared(stream: CandleStream, table: pa.Table, require_sorted: bool) -> Any:
+    """The :class:`PreparedStream` of ``stream`` (whose table is ``table``), made once.
+
+    Tables and :class:`CandleStream` are immutable, so a table validated once with an
+    instrument and ``require_sorted`` stays valid for its lifetime; the legacy engine
+    likewise runs on the already validated ``CandleStream``.
+    """
+    key = id(table)
+    entry = _PREPARED.get(key)
+    if entry is None or entry[0]() is not table:
+        ref = weakref.ref(table, functools.partial(_forget, key))
+        entry = (ref, {})
+        _PREPARED[key] = entry
+    cache_key = (stream.instrument, require_sorted)
+    prepared = entry[1].get(cache_key)
+    if prepared is None:
+        meta = {k.encode(): v.encode() for k, v in instrument_metadata(stream.instrument).items()}
+        old = table.schema.metadata or {}
+        prepared = prepare_stream(table.replace_schema_metadata({**old, **meta}), require_sorted)
+        entry[1][cache_key] = prepared
+    return prepared
+
+
+def _native_source(stream: StreamSource, require_sorted: bool = False) -> tuple[Any, str]:
+    """The object handed to Rust (zero-copy where possible) and a label for messages.
+
+    A :class:`CandleStream` read from a table becomes a cached :class:`PreparedStream`
+    (validated by Rust on first use, with ``require_sorted``); a path to an IPC file is
+    memory-mapped by Rust; other tables and readers are validated on every run.
+    """
     if isinstance(stream, CandleStream):
-        table = stream.table if stream.table is not None else stream_to_table(stream)
+        if stream.table is not None:
+            return _prepared(stream, stream.table, require_sorted), stream.source
+        table = stream_to_table(stream)
         meta = {k.encode(): v.encode() for k, v in instrument_metadata(stream.instrument).items()}
         old = table.schema.metadata or {}
         return table.replace_schema_metadata({**old, **meta}), stream.source
@@ -83,7 +134,7 @@ def run_rust(
     require_sorted: bool = False,
 ) -> Trace:
     """Run ``strategy`` over ``stream`` in the Rust event loop and return its trace."""
-    prep = prepare_run(stream, strategy, config, seed)
+    prep = prepare_run(stream, strategy, config, seed, require_sorted)
     batches = run_stream(
         prep.source,
         strategy,
@@ -110,7 +161,11 @@ class PreparedRun:
 
 
 def prepare_run(
-    stream: StreamSource, strategy: Strategy, config: EngineConfig | None, seed: int
+    stream: StreamSource,
+    strategy: Strategy,
+    config: EngineConfig | None,
+    seed: int,
+    require_sorted: bool = False,
 ) -> PreparedRun:
     """Check seed, subscriptions and indicator specs (the legacy engine's errors, in its
     order, before any work) and resolve the stream source."""
@@ -119,7 +174,7 @@ def prepare_run(
     subs = checked_subscriptions(strategy)
     requests = list(strategy.indicators())
     IndicatorCache(requests)
-    source, label = _native_source(stream)
+    source, label = _native_source(stream, require_sorted)
     return PreparedRun(
         subs,
         [(r.timeframe, r.price_type, r.spec) for r in requests],

@@ -1,7 +1,7 @@
 """Type stubs of the native module ``omega_rust._omega_rust``."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, final
 
 import pyarrow as pa
 
@@ -83,6 +83,18 @@ def run_batch_stream(
     require_sorted: bool = False,
 ) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]: ...
 def validate_stream(source: Any, require_sorted: bool = False) -> tuple[int, str, float, float]: ...
+
+@final
+class PreparedStream:
+    """A stream validated once by Rust; every run it is passed to shares it."""
+
+    def __len__(self) -> int: ...
+    @property
+    def is_sorted(self) -> bool: ...
+    @property
+    def require_sorted(self) -> bool: ...
+
+def prepare_stream(source: Any, require_sorted: bool = False) -> PreparedStream: ...
 def run_native(
     source: Any,
     strategy_name: str,

@@ -333,7 +333,7 @@ def run_batch(
     check_batch_support(strategy)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ConfigError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
-    prep = prepare_run(stream, strategy, config, seed)
+    prep = prepare_run(stream, strategy, config, seed, require_sorted)
     batches = run_batch_stream(
         prep.source,
         strategy,

@@ -131,7 +131,7 @@ def run_native(
     from omega_rust import _native_source
 
     spec = prepare_native(name, params, config, seed)
-    source, label = _native_source(stream)
+    source, label = _native_source(stream, require_sorted)
     batches = _run_native(
         source,
         spec.strategy,
@@ -203,7 +203,7 @@ def run_native_many(
     for item in stream_items:
         key = id(item)
         if key not in slot:
-            source, label = _native_source(item)
+            source, label = _native_source(item, require_sorted)
             slot[key] = len(sources)
             sources.append(source)
             labels.append(label)

@@ -65,13 +65,14 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-fn one<T, F>(
-    streams: &[ValidatedStream],
+fn one<S, T, F>(
+    streams: &[S],
     job: &ParallelJob,
     cancel: &AtomicBool,
     finish: &F,
 ) -> Result<T, NativeError>
 where
+    S: std::borrow::Borrow<ValidatedStream>,
     F: Fn(TraceData) -> Result<T, NativeError>,
 {
     if cancel.load(Ordering::Relaxed) {
@@ -85,12 +86,40 @@ where
         )));
     };
     let trace = run_job(
-        stream,
+        stream.borrow(),
         &job.job,
         &mut || cancel.load(Ordering::Relaxed),
         JOB_POLL_EVENTS,
     )?;
     finish(trace)
+}
+
+/// Run `a` and `b` on two threads and return both results (a two-way split of one
+/// run's work; each value is still computed by one thread, by sequential code).
+///
+/// Inside a rayon pool (a [`run_many`] worker) this is `rayon::join`, so a run never
+/// uses more threads than its pool has. Otherwise `b` runs on a scoped thread that
+/// exits when done: unlike waking the global rayon pool, it leaves no idle worker
+/// spinning next to the rest of the (sequential) run on a small machine. A panic in
+/// either closure propagates to the caller.
+pub fn join2<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    if rayon::current_thread_index().is_some() {
+        return rayon::join(a, b);
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(b);
+        let ra = a();
+        match other.join() {
+            Ok(rb) => (ra, rb),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    })
 }
 
 /// Run every job on a pool of `threads` threads; `finish` post-processes each trace
@@ -100,8 +129,8 @@ where
 /// # Errors
 /// [`PoolError`] when `threads == 0` or the pool cannot start. Per-run failures are
 /// in the returned vector.
-pub fn run_many_with<T, F>(
-    streams: &[ValidatedStream],
+pub fn run_many_with<S, T, F>(
+    streams: &[S],
     jobs: &[ParallelJob],
     threads: usize,
     finish: F,
@@ -109,6 +138,7 @@ pub fn run_many_with<T, F>(
     poll_every: Duration,
 ) -> Result<Outcomes<T>, PoolError>
 where
+    S: std::borrow::Borrow<ValidatedStream> + Sync,
     T: Send,
     F: Fn(TraceData) -> Result<T, NativeError> + Sync,
 {
@@ -185,6 +215,30 @@ mod tests {
     use super::*;
     use crate::strategies::tests::{synthetic_stream, trace_fingerprint};
     use crate::strategies::{ParamValue, Params, STRATEGY_NAMES};
+
+    #[test]
+    fn join2_returns_both_results_and_propagates_panics() {
+        let main = std::thread::current().id();
+        // outside a pool: `b` on another (scoped) thread, `a` on this one
+        let ((a, a_thread), (b, b_thread)) = join2(
+            || ((1..=10).sum::<i32>(), std::thread::current().id()),
+            || ("b", std::thread::current().id()),
+        );
+        assert_eq!((a, b), (55, "b"));
+        assert_eq!(a_thread, main);
+        assert_ne!(b_thread, main);
+        let caught = std::panic::catch_unwind(|| join2(|| 1, || -> i32 { panic!("in b") }));
+        let payload = caught.expect_err("the panic must reach the caller");
+        assert_eq!(panic_message(payload.as_ref()), "in b");
+        // inside a one-thread pool: rayon::join, so no thread beyond the pool's
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (x, y) =
+            pool.install(|| join2(rayon::current_thread_index, rayon::current_thread_index));
+        assert_eq!((x, y), (Some(0), Some(0)));
+    }
 
     fn grid_jobs() -> Vec<ParallelJob> {
         let mut jobs = Vec::new();

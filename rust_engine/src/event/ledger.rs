@@ -21,7 +21,7 @@
 //!   [`EventColumns::set_exit_requests`].
 //!
 //! The marking pass and the other columns touch disjoint memory, so for long
-//! streams they run on two threads (`rayon::join`); each value is computed by one
+//! streams they run on two threads ([`crate::parallel::join2`]); each value is computed by one
 //! thread in row order, so the thread count never changes a bit.
 
 use std::ops::Range;
@@ -219,7 +219,7 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
         filled
     };
     let ((marked, marks), rest) = if rows >= PARALLEL_ROWS {
-        rayon::join(mark, rest)
+        crate::parallel::join2(mark, rest)
     } else {
         (mark(), rest())
     };

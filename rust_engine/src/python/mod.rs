@@ -24,7 +24,9 @@ fn omega_rust_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<objects::IndicatorView>()?;
     m.add_function(wrap_pyfunction!(engine::run_stream, m)?)?;
     m.add_function(wrap_pyfunction!(batch::run_batch_stream, m)?)?;
+    m.add_class::<stream::PreparedStream>()?;
     m.add_function(wrap_pyfunction!(stream::validate_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(stream::prepare_stream, m)?)?;
     m.add_function(wrap_pyfunction!(native::run_native, m)?)?;
     m.add_function(wrap_pyfunction!(native::run_native_many, m)?)?;
     m.add_function(wrap_pyfunction!(native::run_native_variant, m)?)?;

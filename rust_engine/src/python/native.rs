@@ -21,6 +21,7 @@
 //!   legacy message), stream errors of the legacy classes, `KeyboardInterrupt`;
 //!   panics are caught (`RuntimeError`), as in `run_stream`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
@@ -358,7 +359,7 @@ pub fn run_native_many<'py>(
             )?;
             parsed.push(ParallelJob { stream, job });
         }
-        let streams: Vec<ValidatedStream> = sources
+        let streams: Vec<Arc<ValidatedStream>> = sources
             .iter()
             .map(|s| load(&s, require_sorted))
             .collect::<PyResult<_>>()?;

@@ -60,15 +60,17 @@ fn opt_f64_column(c: OptF64Column) -> ArrayRef {
 /// Longest text [`coded_utf8`] copies with fixed-width stores.
 const SHORT: usize = 32;
 
-/// A `Utf8` column whose row `i` is `dict[codes[i]]` (`None`: null), written straight
-/// into exactly sized offset and value buffers.
+/// A `Utf8` column whose row `i` is `dict[index(codes[i])]` (`None`: null), written
+/// straight into exactly sized offset and value buffers in one pass over the codes.
 ///
 /// Texts of up to [`SHORT`] bytes are copied as whole `SHORT`-byte blocks (zero
 /// padded) that the next row overwrites from its start, so a row costs a couple of
-/// fixed-size stores instead of a variable-length copy; the padding past the last
-/// text is cut off at the end.
-fn coded_utf8(
-    codes: impl ExactSizeIterator<Item = usize> + Clone,
+/// fixed-size stores instead of a variable-length copy (empty and null rows store
+/// nothing); the padding past the last text is cut off at the end. The validity
+/// bitmap is packed 64 rows at a time in the same pass.
+fn coded_utf8<C: Copy>(
+    codes: &[C],
+    index: impl Fn(C) -> usize,
     dict: &[Option<&str>],
 ) -> Result<ArrayRef, ArrowError> {
     let rows = codes.len();
@@ -83,31 +85,50 @@ fn coded_utf8(
             block
         })
         .collect();
-    // Offsets first (one running sum), then the bytes.
-    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
-    offsets.push(0);
-    let mut end = 0_usize;
-    offsets.extend(codes.clone().map(|c| {
-        end += lens[c];
-        i32::try_from(end).unwrap_or(i32::MAX) // checked below
-    }));
-    let total = end;
-    offset(total)?;
-    let mut values: Vec<u8> = vec![0; total + SHORT];
-    let mut at = 0_usize;
-    for c in codes.clone() {
-        let len = lens[c];
-        if len <= SHORT {
-            values[at..at + SHORT].copy_from_slice(&blocks[c]);
-        } else if let Some(text) = dict[c] {
-            values[at..at + len].copy_from_slice(text.as_bytes());
-        }
-        at += len;
+    // The byte total must fit the i32 offsets: bounded by the longest text per row,
+    // and summed exactly only when that bound does not fit.
+    let longest = lens.iter().copied().max().unwrap_or(0);
+    let total = if longest.checked_mul(rows).is_some_and(|b| offset(b).is_ok()) {
+        None
+    } else {
+        Some(codes.iter().map(|&c| lens[index(c)]).sum::<usize>())
+    };
+    if let Some(total) = total {
+        offset(total)?;
     }
-    values.truncate(total);
-    let nulls = if dict.iter().any(Option::is_none) {
-        let valid: Vec<bool> = codes.map(|c| dict[c].is_some()).collect();
-        nulls_from(&valid)
+    let capacity = total.unwrap_or(longest * rows);
+    let has_null = dict.iter().any(Option::is_none);
+    let valid_bit: Vec<u64> = dict.iter().map(|d| u64::from(d.is_some())).collect();
+    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    let mut values: Vec<u8> = vec![0; capacity + SHORT];
+    let mut words: Vec<u64> = Vec::with_capacity(if has_null { rows.div_ceil(64) } else { 0 });
+    offsets.push(0);
+    let mut at = 0_usize;
+    for chunk in codes.chunks(64) {
+        let mut word = 0_u64;
+        for (bit, &c) in chunk.iter().enumerate() {
+            let k = index(c);
+            let len = lens[k];
+            if len != 0 {
+                if len <= SHORT {
+                    values[at..at + SHORT].copy_from_slice(&blocks[k]);
+                } else if let Some(text) = dict[k] {
+                    values[at..at + len].copy_from_slice(text.as_bytes());
+                }
+                at += len;
+            }
+            // at <= total, which fits i32 (checked above)
+            offsets.push(i32::try_from(at).unwrap_or(i32::MAX));
+            word |= valid_bit[k] << bit;
+        }
+        if has_null {
+            words.push(word);
+        }
+    }
+    values.truncate(at);
+    let nulls = if has_null {
+        let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(words), 0, rows));
+        (nulls.null_count() > 0).then_some(nulls)
     } else {
         None
     };
@@ -129,7 +150,7 @@ fn coded_utf8(
 fn str_column(c: &StrColumn) -> Result<ArrayRef, ArrowError> {
     let mut dict: Vec<Option<&str>> = vec![None];
     dict.extend(c.dictionary.iter().map(|d| Some(*d)));
-    coded_utf8(c.codes.iter().map(|&k| usize::from(k)), &dict)
+    coded_utf8(&c.codes, usize::from, &dict)
 }
 
 /// A non-null `Utf8` column.
@@ -290,8 +311,8 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     let mut cols: Vec<ArrayRef> = vec![
         i64s(Wide::EventIndex),
         i64s(Wide::Timestamp),
-        coded_utf8(timeframe.iter().map(|t| *t as usize), &TIMEFRAME_NAMES)?,
-        coded_utf8(price_type.iter().map(|p| *p as usize), &PRICE_TYPE_NAMES)?,
+        coded_utf8(&timeframe, |t| t as usize, &TIMEFRAME_NAMES)?,
+        coded_utf8(&price_type, |p| p as usize, &PRICE_TYPE_NAMES)?,
     ];
     drop((timeframe, price_type));
     for (name, values) in indicator_names.iter().zip(indicators) {
@@ -673,7 +694,7 @@ mod coded_tests {
         let long = "x".repeat(SHORT + 5);
         let dict = [None, Some("NONE"), Some(""), Some(long.as_str()), Some("é")];
         let codes = [1_usize, 0, 3, 2, 4, 1, 3, 0];
-        let array = coded_utf8(codes.iter().copied(), &dict).unwrap();
+        let array = coded_utf8(&codes, |c| c, &dict).unwrap();
         let array = array.as_any().downcast_ref::<StringArray>().unwrap();
         array.to_data().validate_full().unwrap(); // offsets and UTF-8 are sound
         let got: Vec<Option<&str>> = array.iter().collect();
@@ -682,10 +703,48 @@ mod coded_tests {
         assert_eq!(array.null_count(), 2);
         assert_eq!(array.value_data().len(), 4 + 2 * (SHORT + 5) + 2 + 4);
         // without a null entry in the dictionary there is no validity bitmap
-        let array = coded_utf8([0_usize, 1, 0].into_iter(), &[Some("M1"), Some("H4")]).unwrap();
+        let array = coded_utf8(&[0_u8, 1, 0], usize::from, &[Some("M1"), Some("H4")]).unwrap();
         assert!(array.nulls().is_none());
-        let empty = coded_utf8(std::iter::empty::<usize>(), &[None]).unwrap();
+        let empty = coded_utf8(&[] as &[usize], |c| c, &[None]).unwrap();
         assert_eq!(empty.len(), 0);
+        // a dictionary with a null entry that no row uses: no bitmap either
+        let array = coded_utf8(&[1_usize, 1], |c| c, &[None, Some("a")]).unwrap();
+        assert!(array.nulls().is_none());
+    }
+
+    #[test]
+    fn coded_utf8_matches_a_builder_across_bitmap_words() {
+        let long = "y".repeat(SHORT * 2 + 1);
+        let dict = [
+            None,
+            Some("bid"),
+            Some(""),
+            Some(long.as_str()),
+            Some("ENTER_LONG"),
+        ];
+        for rows in [1_usize, 63, 64, 65, 128, 129, 1000] {
+            let codes: Vec<u8> = (0..rows)
+                .map(|i| {
+                    let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59;
+                    // mostly null, like a signal column
+                    if h < 20 {
+                        0
+                    } else {
+                        u8::try_from(h % 5).unwrap()
+                    }
+                })
+                .collect();
+            let array = coded_utf8(&codes, usize::from, &dict).unwrap();
+            let array = array.as_any().downcast_ref::<StringArray>().unwrap();
+            array.to_data().validate_full().unwrap();
+            let want = StringArray::from(
+                codes
+                    .iter()
+                    .map(|&c| dict[usize::from(c)])
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(array, &want, "rows {rows}");
+        }
     }
 
     /// Commit `e` with the same words for every row: timestamp `ts`, cash `cash`,
