@@ -129,3 +129,22 @@ def test_engine_config_and_seed_still_apply_to_prepared_streams() -> None:
     b = omega_rust.run_native(stream, "sma_cross", config=cfg, seed=7)
     assert a.hash() == b.hash()
     assert a.hash() != omega_rust.run_native(prepared, "sma_cross", config=cfg, seed=8).hash()
+
+
+def test_runs_of_one_prepared_stream_share_the_series_columns() -> None:
+    """The timeframe / price_type trace columns depend on the stream alone: every run
+    of one prepared stream hands out the same Arrow buffers (and the same values as a
+    stream validated afresh)."""
+    prepared = omega_rust.prepare_stream(str(STREAM))
+
+    def buffers(trace_events: pa.Table, name: str) -> list[int]:
+        (chunk,) = trace_events.column(name).chunks
+        return [b.address for b in chunk.buffers() if b is not None]
+
+    a = omega_rust.run_native(prepared, "sma_cross").events
+    b = omega_rust.run_native(prepared, "rsi_reversion").events
+    fresh = omega_rust.run_native(str(STREAM), "sma_cross").events
+    for name in ("timeframe", "price_type"):
+        assert buffers(a, name) == buffers(b, name)
+        assert buffers(a, name) != buffers(fresh, name)
+        assert a.column(name).equals(fresh.column(name))

@@ -137,6 +137,7 @@ pub fn run<S: StrategyCallbacks>(
     // these columns are the trace's `ind_*` columns.
     let indicator_columns = cache.event_columns(queue.columns(), queue.order());
     let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
+    events.series = queue.series();
     let mut log = StateLog::new();
     let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
     let mut subscribed = [[false; 2]; Timeframe::ALL.len()];

@@ -25,6 +25,7 @@
 //! thread in row order, so the thread count never changes a bit.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::queue::CandleColumns;
 use super::types::{PriceType, SeriesKey, Side, Timeframe};
@@ -183,8 +184,8 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
     let rows = events.capacity();
     assert!(rows == 0 || !log.segments.is_empty(), "StateLog: no record");
     let row_of = |i: usize| m.order.map_or(i, |o| o[i]);
-    let timeframe: Vec<Timeframe> = (0..rows).map(|i| m.columns.timeframe[row_of(i)]).collect();
-    let price_type: Vec<PriceType> = (0..rows).map(|i| m.columns.price_type[row_of(i)]).collect();
+    let shared = Arc::clone(&events.series);
+    assert_eq!(shared.len(), rows, "write_columns: events.series not set");
     let WideSlots {
         columns,
         avg_valid,
@@ -193,7 +194,7 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
     } = events.wide_slots();
     let [event_index, timestamp, entry, stop, take, exit_requests, cash, equity, realized, unrealized, qty, avg, open, pending, peak, drawdown] =
         columns;
-    let series = (&timeframe[..], &price_type[..]);
+    let series = (&shared.timeframe[..], &shared.price_type[..]);
     let mark = || mark_rows(log, m, series, [equity, unrealized, peak, drawdown]);
     let rest = || {
         let mut filled = Vec::with_capacity(12);
@@ -226,8 +227,6 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
     let mut proofs = marks.into_iter().chain(rest);
     let filled: [Filled; Wide::COUNT] =
         std::array::from_fn(|_| proofs.next().expect("sixteen columns"));
-    events.timeframe = timeframe;
-    events.price_type = price_type;
     events.commit(filled);
     marked
 }
@@ -358,7 +357,7 @@ mod tests {
     use super::*;
     use crate::event::types::{PriceType, Side, Timeframe};
     use crate::portfolio::OpenPosition;
-    use crate::trace::Wide;
+    use crate::trace::{SeriesColumns, Wide};
 
     /// splitmix64: a deterministic stream of test numbers.
     struct Mix(u64);
@@ -506,6 +505,7 @@ mod tests {
             want.push(w);
         }
         let mut events = EventColumns::new(Vec::new(), n);
+        events.series = SeriesColumns::of_events(columns, permuted.then_some(&order[..]));
         let marking = Marking {
             columns,
             order: permuted.then_some(&order[..]),
@@ -523,8 +523,8 @@ mod tests {
                 let got = events.i64_at(col, i).map(i64::cast_unsigned);
                 assert_eq!(got, Some(w[col as usize]), "seed {seed} row {i} {col:?}");
             }
-            assert_eq!(events.timeframe[i], tf[i]);
-            assert_eq!(events.price_type[i], pt[i]);
+            assert_eq!(events.series.timeframe[i], tf[i]);
+            assert_eq!(events.series.price_type[i], pt[i]);
             let avg_null = events.f64_at(Wide::AvgPrice, i).is_none();
             assert_eq!(avg_null, p_avg_none(w), "seed {seed} row {i}");
         }

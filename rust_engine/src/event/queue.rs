@@ -7,9 +7,11 @@
 //! canonical order, yielding every event exactly once.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::types::{Candle, PriceType, Timeframe};
 use crate::stream::ValidatedStream;
+use crate::trace::SeriesColumns;
 
 /// Borrowed candle columns (one entry per input row).
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +92,8 @@ impl CandleColumns<'_> {
 pub struct EventQueue<'a> {
     columns: CandleColumns<'a>,
     order: Option<Cow<'a, [usize]>>,
+    /// The stream's shared event series (`None`: made by [`Self::series`] on demand).
+    series: Option<Arc<SeriesColumns>>,
     next: usize,
 }
 
@@ -101,6 +105,7 @@ impl<'a> EventQueue<'a> {
         Self {
             columns,
             order,
+            series: None,
             next: 0,
         }
     }
@@ -112,6 +117,7 @@ impl<'a> EventQueue<'a> {
         Self {
             columns: stream.columns(),
             order: stream.canonical_order().map(Cow::Borrowed),
+            series: Some(stream.event_series()),
             next: 0,
         }
     }
@@ -138,6 +144,16 @@ impl<'a> EventQueue<'a> {
     #[must_use]
     pub fn order(&self) -> Option<&[usize]> {
         self.order.as_deref()
+    }
+
+    /// The timeframe and price type of every event in visiting order: the stream's
+    /// shared copy for a queue of a [`ValidatedStream`], else gathered now.
+    #[must_use]
+    pub fn series(&self) -> Arc<SeriesColumns> {
+        match &self.series {
+            Some(series) => Arc::clone(series),
+            None => SeriesColumns::of_events(self.columns, self.order()),
+        }
     }
 }
 

@@ -109,6 +109,7 @@ impl Columns<'_> {
             low,
             close,
             volume,
+            series: std::sync::OnceLock::new(),
             order,
         }
     }

@@ -300,6 +300,9 @@ pub struct ValidatedStream {
     close: ScalarBuffer<f64>,
     volume: ScalarBuffer<f64>,
     order: Option<Vec<usize>>,
+    /// The events' series in canonical order, made on first use and shared by every
+    /// trace of this stream.
+    series: std::sync::OnceLock<std::sync::Arc<crate::trace::SeriesColumns>>,
 }
 
 impl ValidatedStream {
@@ -336,6 +339,15 @@ impl ValidatedStream {
     #[must_use]
     pub fn canonical_order(&self) -> Option<&[usize]> {
         self.order.as_deref()
+    }
+
+    /// The timeframe and price type of every event in canonical order: computed on
+    /// first use, then shared (every run over this stream gets the same `Arc`).
+    #[must_use]
+    pub fn event_series(&self) -> std::sync::Arc<crate::trace::SeriesColumns> {
+        std::sync::Arc::clone(self.series.get_or_init(|| {
+            crate::trace::SeriesColumns::of_events(self.columns(), self.canonical_order())
+        }))
     }
 }
 

@@ -9,7 +9,8 @@ use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 
 use super::{
-    EventColumns, MetadataColumn, OptF64Column, StrColumn, Summary, TraceData, Wide, WideParts,
+    EventColumns, MetadataColumn, OptF64Column, SeriesColumns, StrColumn, Summary, TraceData, Wide,
+    WideParts,
 };
 use crate::event::types::{PriceType, Timeframe};
 use crate::execution::Fill;
@@ -25,6 +26,19 @@ fn opt_f64_col(v: &[Option<f64>]) -> ArrayRef {
 
 fn i64_col(v: &[i64]) -> ArrayRef {
     Arc::new(Int64Array::from(v.to_vec()))
+}
+
+/// A non-null `Int64` column of one field of each row: collected into a `Vec`
+/// (which Arrow takes without a copy) by a loop the field access inlines into.
+#[inline]
+fn i64_values<T>(rows: &[T], f: impl Fn(&T) -> i64) -> ArrayRef {
+    Arc::new(Int64Array::from(rows.iter().map(f).collect::<Vec<i64>>()))
+}
+
+/// A non-null `Float64` column of one field of each row (as [`i64_values`]).
+#[inline]
+fn f64_values<T>(rows: &[T], f: impl Fn(&T) -> f64) -> ArrayRef {
+    Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<f64>>()))
 }
 
 /// Up to 64 flags as the bits of a word, the first flag in the lowest bit.
@@ -60,73 +74,79 @@ fn opt_f64_column(c: OptF64Column) -> ArrayRef {
 /// Longest text [`coded_utf8`] copies with fixed-width stores.
 const SHORT: usize = 32;
 
-/// A `Utf8` column whose row `i` is `dict[index(codes[i])]` (`None`: null), written
-/// straight into exactly sized offset and value buffers in one pass over the codes.
+/// A `Utf8` column whose row `i` is `dict[code(codes[i])]` (`None`: null), written
+/// straight into exactly sized offset and value buffers.
 ///
-/// Texts of up to [`SHORT`] bytes are copied as whole `SHORT`-byte blocks (zero
-/// padded) that the next row overwrites from its start, so a row costs a couple of
-/// fixed-size stores instead of a variable-length copy (empty and null rows store
-/// nothing); the padding past the last text is cut off at the end. The validity
-/// bitmap is packed 64 rows at a time in the same pass.
+/// Three simple passes over the codes, each a table lookup per row (the tables have
+/// 256 entries, so a `u8` code needs no bounds check): the offsets (a running sum of
+/// the texts' lengths), the bytes, and — only when the dictionary has a null entry —
+/// the validity bitmap, 64 rows a word. Texts of up to [`SHORT`] bytes are copied as
+/// whole `SHORT`-byte blocks (zero padded) that the next text overwrites from its
+/// start, so a row costs a fixed-size store instead of a variable-length copy (empty
+/// and null rows store nothing); the padding past the last text is cut off.
+///
+/// # Errors
+/// A code without a dictionary entry, or more than 2 GiB of text.
 fn coded_utf8<C: Copy>(
     codes: &[C],
-    index: impl Fn(C) -> usize,
+    code: impl Fn(C) -> u8,
     dict: &[Option<&str>],
 ) -> Result<ArrayRef, ArrowError> {
     let rows = codes.len();
-    let lens: Vec<usize> = dict.iter().map(|d| d.map_or(0, str::len)).collect();
-    let blocks: Vec<[u8; SHORT]> = dict
-        .iter()
-        .map(|d| {
-            let mut block = [0_u8; SHORT];
-            let bytes = d.unwrap_or("").as_bytes();
-            let n = bytes.len().min(SHORT);
-            block[..n].copy_from_slice(&bytes[..n]);
-            block
-        })
-        .collect();
-    // The byte total must fit the i32 offsets: bounded by the longest text per row,
-    // and summed exactly only when that bound does not fit.
-    let longest = lens.iter().copied().max().unwrap_or(0);
-    let total = if longest.checked_mul(rows).is_some_and(|b| offset(b).is_ok()) {
-        None
-    } else {
-        Some(codes.iter().map(|&c| lens[index(c)]).sum::<usize>())
-    };
-    if let Some(total) = total {
-        offset(total)?;
+    let mut lens = [0_usize; 256];
+    let mut valid_bit = [0_u64; 256];
+    let mut blocks: Vec<[u8; SHORT]> = vec![[0; SHORT]; 256];
+    for (k, d) in dict.iter().enumerate().take(256) {
+        let bytes = d.unwrap_or("").as_bytes();
+        lens[k] = bytes.len();
+        valid_bit[k] = u64::from(d.is_some());
+        let n = bytes.len().min(SHORT);
+        blocks[k][..n].copy_from_slice(&bytes[..n]);
     }
-    let capacity = total.unwrap_or(longest * rows);
-    let has_null = dict.iter().any(Option::is_none);
-    let valid_bit: Vec<u64> = dict.iter().map(|d| u64::from(d.is_some())).collect();
+    if let Some(max) = codes.iter().map(|&c| code(c)).max() {
+        if usize::from(max) >= dict.len() {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "string code {max} without a dictionary entry ({} entries)",
+                dict.len()
+            )));
+        }
+    }
+    // Offsets: the running sum; every prefix is at most the total, checked to fit i32.
     let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
-    let mut values: Vec<u8> = vec![0; capacity + SHORT];
-    let mut words: Vec<u64> = Vec::with_capacity(if has_null { rows.div_ceil(64) } else { 0 });
     offsets.push(0);
     let mut at = 0_usize;
-    for chunk in codes.chunks(64) {
-        let mut word = 0_u64;
-        for (bit, &c) in chunk.iter().enumerate() {
-            let k = index(c);
-            let len = lens[k];
-            if len != 0 {
-                if len <= SHORT {
-                    values[at..at + SHORT].copy_from_slice(&blocks[k]);
-                } else if let Some(text) = dict[k] {
-                    values[at..at + len].copy_from_slice(text.as_bytes());
-                }
-                at += len;
+    offsets.extend(codes.iter().map(|&c| {
+        at += lens[usize::from(code(c))];
+        i32::try_from(at).unwrap_or(i32::MAX)
+    }));
+    let total = at;
+    offset(total)?;
+    // Bytes.
+    let mut values: Vec<u8> = vec![0; total + SHORT];
+    let mut at = 0_usize;
+    for &c in codes {
+        let k = usize::from(code(c));
+        let len = lens[k];
+        if len != 0 {
+            if len <= SHORT {
+                values[at..at + SHORT].copy_from_slice(&blocks[k]);
+            } else if let Some(text) = dict[k] {
+                values[at..at + len].copy_from_slice(text.as_bytes());
             }
-            // at <= total, which fits i32 (checked above)
-            offsets.push(i32::try_from(at).unwrap_or(i32::MAX));
-            word |= valid_bit[k] << bit;
-        }
-        if has_null {
-            words.push(word);
+            at += len;
         }
     }
-    values.truncate(at);
-    let nulls = if has_null {
+    values.truncate(total);
+    // Validity.
+    let nulls = if dict.iter().any(Option::is_none) {
+        let words: Vec<u64> = codes
+            .chunks(64)
+            .map(|chunk| {
+                chunk.iter().enumerate().fold(0_u64, |word, (bit, &c)| {
+                    word | (valid_bit[usize::from(code(c))] << bit)
+                })
+            })
+            .collect();
         let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(words), 0, rows));
         (nulls.null_count() > 0).then_some(nulls)
     } else {
@@ -146,16 +166,52 @@ fn coded_utf8<C: Copy>(
     }))
 }
 
+/// The `timeframe` and `price_type` trace columns of a (shared) [`SeriesColumns`]:
+/// built on first use and kept with it, so every trace of one stream shares them.
+///
+/// # Errors
+/// Arrow errors (only on internal inconsistency).
+pub fn series_arrays(series: &SeriesColumns) -> Result<[ArrayRef; 2], ArrowError> {
+    if let Some(arrays) = series.arrow.get() {
+        return Ok(arrays.clone());
+    }
+    let built = [
+        coded_utf8(&series.timeframe, |t| t as u8, &TIMEFRAME_NAMES)?,
+        coded_utf8(&series.price_type, |p| p as u8, &PRICE_TYPE_NAMES)?,
+    ];
+    // Another thread may have built them meanwhile: identical, either will do.
+    Ok(series.arrow.get_or_init(|| built).clone())
+}
+
 /// A [`StrColumn`] as `Utf8` (code 0 is null, `k` is `dictionary[k - 1]`).
 fn str_column(c: &StrColumn) -> Result<ArrayRef, ArrowError> {
     let mut dict: Vec<Option<&str>> = vec![None];
     dict.extend(c.dictionary.iter().map(|d| Some(*d)));
-    coded_utf8(&c.codes, usize::from, &dict)
+    coded_utf8(&c.codes, |k| k, &dict)
 }
 
-/// A non-null `Utf8` column.
-fn str_col<'a>(v: impl Iterator<Item = &'a str>, len: usize) -> Result<ArrayRef, ArrowError> {
-    Ok(Arc::new(utf8_array(v.map(Some), len, 8)?))
+/// A non-null `Utf8` column of a few distinct texts (sides, reasons): coded against
+/// a dictionary of the texts seen, then written by [`coded_utf8`]; more than 255
+/// distinct texts fall back to a plain copy.
+fn str_col<'a>(
+    v: impl Iterator<Item = &'a str> + Clone,
+    len: usize,
+) -> Result<ArrayRef, ArrowError> {
+    let mut dict: Vec<Option<&str>> = Vec::new();
+    let mut codes: Vec<u8> = Vec::with_capacity(len);
+    for text in v.clone() {
+        // (the same literal is usually the same pointer: compared before the bytes)
+        let same = |d: Option<&str>| d.is_some_and(|d| std::ptr::eq(d, text) || d == text);
+        let k = dict.iter().position(|&d| same(d)).unwrap_or_else(|| {
+            dict.push(Some(text));
+            dict.len() - 1
+        });
+        match u8::try_from(k) {
+            Ok(code) => codes.push(code),
+            Err(_) => return Ok(Arc::new(utf8_array(v.map(Some), len, 8)?)),
+        }
+    }
+    coded_utf8(&codes, |k| k, &dict)
 }
 
 /// A `Utf8` array built straight into pre-sized offset and value buffers (the
@@ -241,16 +297,23 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
     offsets.push(0);
     let mut keys: Vec<&str> = Vec::with_capacity(pairs);
     let mut values: Vec<&str> = Vec::with_capacity(pairs);
-    let mut entries = v.entries.iter().peekable();
-    for row in 0..rows {
-        if let Some((_, row_pairs)) = entries.next_if(|(r, _)| *r == row) {
-            for (k, val) in row_pairs {
-                keys.push(k);
-                values.push(val);
-            }
+    // Rows without entries repeat the running count: filled a run at a time.
+    let mut count = 0_i32;
+    for (row, row_pairs) in &v.entries {
+        if *row + 1 < offsets.len() || *row >= rows {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "signal metadata: row {row} out of order or range"
+            )));
         }
-        offsets.push(offset(keys.len())?);
+        offsets.resize(row + 1, count);
+        for (k, val) in row_pairs {
+            keys.push(k);
+            values.push(val);
+        }
+        count = offset(keys.len())?;
+        offsets.push(count);
     }
+    offsets.resize(rows + 1, count);
     let key_array = utf8_array(keys.iter().map(|k| Some(*k)), pairs, 8)?;
     let value_array = utf8_array(values.iter().map(|x| Some(*x)), pairs, 16)?;
     let kv = StructArray::try_new(
@@ -283,8 +346,7 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     } = e.take_wide();
     let EventColumns {
         indicator_names,
-        timeframe,
-        price_type,
+        series,
         indicators,
         signal_type,
         signal_metadata,
@@ -308,13 +370,9 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         field("timeframe", DataType::Utf8, false),
         field("price_type", DataType::Utf8, false),
     ];
-    let mut cols: Vec<ArrayRef> = vec![
-        i64s(Wide::EventIndex),
-        i64s(Wide::Timestamp),
-        coded_utf8(&timeframe, |t| t as usize, &TIMEFRAME_NAMES)?,
-        coded_utf8(&price_type, |p| p as usize, &PRICE_TYPE_NAMES)?,
-    ];
-    drop((timeframe, price_type));
+    let mut cols: Vec<ArrayRef> = vec![i64s(Wide::EventIndex), i64s(Wide::Timestamp)];
+    cols.extend(series_arrays(&series)?.map(|a| a.slice(0, rows)));
+    drop(series);
     for (name, values) in indicator_names.iter().zip(indicators) {
         fields.push(field(&format!("ind_{name}"), DataType::Float64, true));
         cols.push(opt_f64_column(values));
@@ -365,11 +423,8 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
 pub fn fills_batch(fills: &[Fill]) -> Result<RecordBatch, ArrowError> {
-    let ints =
-        |f: fn(&Fill) -> i64| -> ArrayRef { Arc::new(fills.iter().map(f).collect::<Int64Array>()) };
-    let floats = |f: fn(&Fill) -> f64| -> ArrayRef {
-        Arc::new(fills.iter().map(f).collect::<Float64Array>())
-    };
+    let ints = |f: fn(&Fill) -> i64| i64_values(fills, f);
+    let floats = |f: fn(&Fill) -> f64| f64_values(fills, f);
     let schema = Schema::new(vec![
         field("event_index", DataType::Int64, false),
         field("timestamp", DataType::Int64, false),
@@ -404,12 +459,8 @@ pub fn fills_batch(fills: &[Fill]) -> Result<RecordBatch, ArrowError> {
 /// # Errors
 /// Arrow errors (only on internal inconsistency).
 pub fn trades_batch(trades: &[ClosedTrade]) -> Result<RecordBatch, ArrowError> {
-    let ints = |f: fn(&ClosedTrade) -> i64| -> ArrayRef {
-        Arc::new(trades.iter().map(f).collect::<Int64Array>())
-    };
-    let floats = |f: fn(&ClosedTrade) -> f64| -> ArrayRef {
-        Arc::new(trades.iter().map(f).collect::<Float64Array>())
-    };
+    let ints = |f: fn(&ClosedTrade) -> i64| i64_values(trades, f);
+    let floats = |f: fn(&ClosedTrade) -> f64| f64_values(trades, f);
     let schema = Schema::new(vec![
         field("trade_id", DataType::Int64, false),
         field("side", DataType::Utf8, false),
@@ -693,23 +744,25 @@ mod coded_tests {
     fn coded_utf8_writes_short_long_empty_and_null_rows() {
         let long = "x".repeat(SHORT + 5);
         let dict = [None, Some("NONE"), Some(""), Some(long.as_str()), Some("é")];
-        let codes = [1_usize, 0, 3, 2, 4, 1, 3, 0];
+        let codes = [1_u8, 0, 3, 2, 4, 1, 3, 0];
         let array = coded_utf8(&codes, |c| c, &dict).unwrap();
         let array = array.as_any().downcast_ref::<StringArray>().unwrap();
         array.to_data().validate_full().unwrap(); // offsets and UTF-8 are sound
         let got: Vec<Option<&str>> = array.iter().collect();
-        let want: Vec<Option<&str>> = codes.iter().map(|&c| dict[c]).collect();
+        let want: Vec<Option<&str>> = codes.iter().map(|&c| dict[usize::from(c)]).collect();
         assert_eq!(got, want);
         assert_eq!(array.null_count(), 2);
         assert_eq!(array.value_data().len(), 4 + 2 * (SHORT + 5) + 2 + 4);
         // without a null entry in the dictionary there is no validity bitmap
-        let array = coded_utf8(&[0_u8, 1, 0], usize::from, &[Some("M1"), Some("H4")]).unwrap();
+        let array = coded_utf8(&[0_u8, 1, 0], |c| c, &[Some("M1"), Some("H4")]).unwrap();
         assert!(array.nulls().is_none());
-        let empty = coded_utf8(&[] as &[usize], |c| c, &[None]).unwrap();
+        let empty = coded_utf8(&[] as &[u8], |c| c, &[None]).unwrap();
         assert_eq!(empty.len(), 0);
         // a dictionary with a null entry that no row uses: no bitmap either
-        let array = coded_utf8(&[1_usize, 1], |c| c, &[None, Some("a")]).unwrap();
+        let array = coded_utf8(&[1_u8, 1], |c| c, &[None, Some("a")]).unwrap();
         assert!(array.nulls().is_none());
+        // a code past the dictionary is an error, not a silent null
+        assert!(coded_utf8(&[0_u8, 2], |c| c, &[None, Some("a")]).is_err());
     }
 
     #[test]
@@ -734,7 +787,7 @@ mod coded_tests {
                     }
                 })
                 .collect();
-            let array = coded_utf8(&codes, usize::from, &dict).unwrap();
+            let array = coded_utf8(&codes, |c| c, &dict).unwrap();
             let array = array.as_any().downcast_ref::<StringArray>().unwrap();
             array.to_data().validate_full().unwrap();
             let want = StringArray::from(

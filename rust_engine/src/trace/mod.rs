@@ -6,9 +6,78 @@
 pub mod arrow;
 pub mod pages;
 
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::ArrayRef;
+
+use crate::event::queue::CandleColumns;
 use crate::event::types::{PriceType, StrategySignal, Timeframe};
 use crate::execution::Fill;
 use crate::portfolio::ClosedTrade;
+
+/// The timeframe and price type of every event, in event (canonical) order.
+///
+/// A function of the stream alone, so a [`crate::stream::ValidatedStream`] computes it
+/// once and every trace of that stream shares it (immutable, behind an `Arc`), with its
+/// two Arrow `Utf8` columns built on first use ([`arrow`]): runs over the same
+/// stream neither gather nor convert them again.
+#[derive(Debug, Default)]
+pub struct SeriesColumns {
+    /// Timeframe of each event.
+    pub timeframe: Vec<Timeframe>,
+    /// Price type of each event.
+    pub price_type: Vec<PriceType>,
+    /// The `timeframe` and `price_type` trace columns, once built.
+    pub(crate) arrow: OnceLock<[ArrayRef; 2]>,
+}
+
+impl SeriesColumns {
+    /// Shared series columns from one entry per event.
+    ///
+    /// # Panics
+    /// When the two columns differ in length.
+    #[must_use]
+    pub fn shared(timeframe: Vec<Timeframe>, price_type: Vec<PriceType>) -> Arc<Self> {
+        assert_eq!(timeframe.len(), price_type.len(), "SeriesColumns: lengths");
+        Arc::new(Self {
+            timeframe,
+            price_type,
+            arrow: OnceLock::new(),
+        })
+    }
+
+    /// The series of `columns` visited in `order` (row order when `None`).
+    #[must_use]
+    pub fn of_events(columns: CandleColumns<'_>, order: Option<&[usize]>) -> Arc<Self> {
+        let (timeframe, price_type) = match order {
+            None => (columns.timeframe.to_vec(), columns.price_type.to_vec()),
+            Some(order) => (
+                order.iter().map(|&r| columns.timeframe[r]).collect(),
+                order.iter().map(|&r| columns.price_type[r]).collect(),
+            ),
+        };
+        Self::shared(timeframe, price_type)
+    }
+
+    /// Number of events.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.timeframe.len()
+    }
+
+    /// True without events.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.timeframe.is_empty()
+    }
+}
+
+impl PartialEq for SeriesColumns {
+    /// Same series (the cached Arrow columns do not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.timeframe == other.timeframe && self.price_type == other.price_type
+    }
+}
 
 /// A nullable `f64` column: values (`0.0` under nulls) and validity, 9 bytes a row
 /// instead of the 16 of `Option<f64>`; the values move into Arrow without a copy.
@@ -267,10 +336,9 @@ impl Wide {
 pub struct EventColumns {
     /// Declared indicator output names (without the `ind_` prefix).
     pub indicator_names: Vec<String>,
-    /// Timeframe (written with the wide columns).
-    pub timeframe: Vec<Timeframe>,
-    /// Price type (written with the wide columns).
-    pub price_type: Vec<PriceType>,
+    /// Timeframe and price type of each event (shared with the stream; set before
+    /// the wide columns are committed).
+    pub series: Arc<SeriesColumns>,
     /// One column per indicator output.
     pub indicators: Vec<OptF64Column>,
     /// Signal type (null when `on_candle` was not called).
@@ -315,8 +383,7 @@ impl Clone for EventColumns {
         }
         Self {
             indicator_names: self.indicator_names.clone(),
-            timeframe: self.timeframe.clone(),
-            price_type: self.price_type.clone(),
+            series: Arc::clone(&self.series),
             indicators: self.indicators.clone(),
             signal_type: self.signal_type.clone(),
             signal_metadata: self.signal_metadata.clone(),
@@ -467,8 +534,7 @@ impl EventColumns {
         };
         Self {
             indicator_names,
-            timeframe: Vec::new(),
-            price_type: Vec::new(),
+            series: Arc::default(),
             indicators: Vec::new(),
             signal_type: StrColumn::zeroed(rows),
             signal_metadata: MetadataColumn::zeroed(rows),
@@ -621,7 +687,7 @@ impl EventColumns {
             seen[col as usize] = true;
         }
         assert!(
-            self.timeframe.len() == self.capacity && self.price_type.len() == self.capacity,
+            self.series.len() == self.capacity,
             "EventColumns: series columns not written"
         );
         self.rows = self.capacity;
@@ -631,8 +697,6 @@ impl EventColumns {
     /// the narrow columns are cut to the rows written.
     pub(crate) fn take_wide(&mut self) -> WideParts {
         let n = self.rows;
-        self.timeframe.truncate(n);
-        self.price_type.truncate(n);
         self.signal_type.codes.truncate(n);
         self.signal_metadata.valid.truncate(n);
         self.signal_metadata.entries.retain(|(row, _)| *row < n);
@@ -714,7 +778,7 @@ pub struct TraceData {
 /// Test helpers: commit a table row by row.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::{fill_rows, EventColumns, PriceType, Timeframe, Wide};
+    use super::{fill_rows, EventColumns, PriceType, SeriesColumns, Timeframe, Wide};
 
     /// Commit every row of `e`: series `series(row)`, wide words `words(row)` in
     /// [`Wide`] order (`avg_price` is valid where `avg_valid(row)`).
@@ -730,8 +794,10 @@ pub(crate) mod testing {
             *v = avg_valid(row);
         }
         let filled = fill_rows(slots.columns, words);
-        e.timeframe = (0..rows).map(|r| series(r).0).collect();
-        e.price_type = (0..rows).map(|r| series(r).1).collect();
+        e.series = SeriesColumns::shared(
+            (0..rows).map(|r| series(r).0).collect(),
+            (0..rows).map(|r| series(r).1).collect(),
+        );
         e.commit(filled);
     }
 }
@@ -739,10 +805,16 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::testing::commit_rows;
-    use super::{fill_rows, EventColumns, PriceType, StrColumn, Timeframe, Wide};
+    use std::sync::Arc;
+
+    use super::{fill_rows, EventColumns, PriceType, SeriesColumns, StrColumn, Timeframe, Wide};
 
     fn series(_: usize) -> (Timeframe, PriceType) {
         (Timeframe::M1, PriceType::Bid)
+    }
+
+    fn m1_bid(rows: usize) -> Arc<SeriesColumns> {
+        SeriesColumns::shared(vec![Timeframe::M1; rows], vec![PriceType::Bid; rows])
     }
 
     #[test]
@@ -784,8 +856,7 @@ mod tests {
             .collect();
         proofs.extend(rest);
         let filled: [super::Filled; Wide::COUNT] = proofs.try_into().expect("sixteen");
-        e.timeframe = vec![Timeframe::M1; 2];
-        e.price_type = vec![PriceType::Bid; 2];
+        e.series = m1_bid(2);
         e.commit(filled);
     }
 
@@ -795,8 +866,7 @@ mod tests {
         let mut a = EventColumns::new(Vec::new(), 2);
         let mut b = EventColumns::new(Vec::new(), 2);
         let filled = fill_rows(a.wide_slots().columns, |_| [0; Wide::COUNT]);
-        b.timeframe = vec![Timeframe::M1; 2];
-        b.price_type = vec![PriceType::Bid; 2];
+        b.series = m1_bid(2);
         b.commit(filled);
     }
 
@@ -823,8 +893,7 @@ mod tests {
             }
         }
         let filled: [super::Filled; Wide::COUNT] = proofs.try_into().expect("sixteen");
-        e.timeframe = vec![Timeframe::M1; rows];
-        e.price_type = vec![PriceType::Bid; rows];
+        e.series = m1_bid(rows);
         e.commit(filled);
         for row in [0, 1, rows / 2, rows - 1] {
             assert_eq!(e.i64_at(Wide::ExitRequests, row), Some(0));
