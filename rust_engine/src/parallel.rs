@@ -122,6 +122,26 @@ where
     })
 }
 
+/// Run `a` on this thread and `b` on a scoped helper thread at the same time, and
+/// return both results. Only `b` crosses threads (so `a` may hold the GIL or other
+/// thread-bound state); a panic in either propagates to the caller once both ended.
+pub fn join_local<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB + Send,
+    RB: Send,
+{
+    std::thread::scope(|scope| {
+        let other = scope.spawn(b);
+        let ra = std::panic::catch_unwind(std::panic::AssertUnwindSafe(a));
+        let rb = other.join();
+        match (ra, rb) {
+            (Ok(ra), Ok(rb)) => (ra, rb),
+            (Err(payload), _) | (_, Err(payload)) => std::panic::resume_unwind(payload),
+        }
+    })
+}
+
 /// Run every job on a pool of `threads` threads; `finish` post-processes each trace
 /// in its worker (e.g. builds Arrow batches), `poll` is called on the calling thread
 /// at least every `poll_every` while runs are in progress.

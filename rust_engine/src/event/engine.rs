@@ -4,15 +4,20 @@
 //! [`StrategyCallbacks`], so this module has no Python in it: the `PyO3` bridge
 //! implements the trait with Python callbacks, tests implement it in Rust.
 
-use super::ledger::{write_columns, Marking, StateLog};
+use std::sync::Arc;
+
+use super::ledger::{
+    Chunk, ColumnWriter, Marking, StateLog, PARALLEL_ROWS, PIPELINE_CHUNK_ROWS, PIPELINE_ROWS,
+};
 use super::queue::EventQueue;
 use super::types::{Candle, PriceType, SeriesKey, Side, SignalType, StrategySignal, Timeframe};
 use crate::config::{EngineConfig, Sizing};
 use crate::execution::{risk_quantity, ExecutionSimulator, Order, OrderKind, Purpose};
 use crate::indicators::{IndicatorCache, IndicatorRequest};
+use crate::parallel::join_local;
 use crate::portfolio::{sharpe_ratio, OpenPosition, Portfolio};
 use crate::rng::seed_bits;
-use crate::trace::{EventColumns, Summary, TraceData};
+use crate::trace::{CallColumns, EventColumns, Summary, TraceData};
 
 /// What the engine calls on subscribed events.
 pub trait StrategyCallbacks {
@@ -83,10 +88,22 @@ pub struct RunSpec {
 
 /// Run the pipeline over every event of `queue`.
 ///
+/// Runs of at least [`PIPELINE_ROWS`] events started outside a thread pool use a
+/// second thread: it writes the wide trace columns of each finished chunk of events
+/// while the loop goes on (the strategy is only ever called on this thread).
+///
 /// # Errors
 /// [`RunError::Config`] for a spec that cannot run on this stream,
 /// [`RunError::Strategy`] when a callback fails.
-#[allow(clippy::too_many_lines, clippy::cast_possible_wrap)]
+///
+/// # Panics
+/// Only on an internal inconsistency (the loop not handing every row to the column
+/// writer); panics in a callback or on the writer thread propagate.
+#[allow(
+    clippy::too_many_lines,
+    clippy::cast_possible_wrap,
+    clippy::needless_pass_by_value // the queue is the run's input, taken like a stream
+)]
 pub fn run<S: StrategyCallbacks>(
     queue: EventQueue<'_>,
     spec: &RunSpec,
@@ -137,89 +154,14 @@ pub fn run<S: StrategyCallbacks>(
     // these columns are the trace's `ind_*` columns.
     let indicator_columns = cache.event_columns(queue.columns(), queue.order());
     let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
-    events.series = queue.series();
-    let mut log = StateLog::new();
+    let series = queue.series();
+    events.series = Arc::clone(&series);
     let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
     let mut subscribed = [[false; 2]; Timeframe::ALL.len()];
     for &(tf, pt) in &spec.subscriptions {
         subscribed[tf as usize][pt as usize] = true;
     }
     let risk_sizing = cfg.sizing == Sizing::Risk;
-
-    let mut queue = queue;
-    for (i, candle) in queue.by_ref().enumerate() {
-        let index = i as i64;
-        let is_subscribed = subscribed[candle.timeframe as usize][candle.price_type as usize];
-        // Risk sizing uses the equity after the previous event: cash and legs change
-        // only in step 2 and the marks only after it, so this is that equity (the
-        // starting equity before the first event).
-        let equity_before = if risk_sizing && is_subscribed && i > 0 {
-            portfolio.equity_at_marks()
-        } else {
-            portfolio.equity
-        };
-        // 2. fills and exits
-        if candle.timeframe == exec_tf {
-            sim.on_execution_bar(&mut portfolio, index, &candle);
-            if candle.price_type == sell_pt {
-                portfolio.mark_long = Some(candle.close);
-            }
-            if candle.price_type == buy_pt {
-                portfolio.mark_short = Some(candle.close);
-            }
-        }
-        if is_subscribed {
-            for (value, column) in values.iter_mut().zip(&indicator_columns) {
-                *value = column.get(i);
-            }
-            // 3. check_exit, for positions without a pending exit in position-id order.
-            // An iteration only changes its own position and none is opened or closed
-            // here, so testing `exit_pending` as we go equals Python's loop over
-            // `list(positions)` (and allocates nothing per event).
-            let mut exit_requests = 0_i64;
-            for idx in 0..portfolio.positions.len() {
-                if portfolio.positions[idx].exit_pending {
-                    continue;
-                }
-                let decision = strategy
-                    .check_exit(index, &portfolio.positions[idx], &candle, &values)
-                    .map_err(RunError::Strategy)?;
-                if decision {
-                    exit_requests += 1;
-                    let pos = &mut portfolio.positions[idx];
-                    pos.exit_pending = true;
-                    let order = exit_order(pos, Purpose::Exit, index, candle.timestamp);
-                    sim.push_order(order);
-                }
-            }
-            if exit_requests > 0 {
-                events.set_exit_requests(i, exit_requests);
-            }
-            // 4. on_candle
-            let signal = strategy
-                .on_candle(index, &candle, &values)
-                .map_err(RunError::Strategy)?;
-            // 5. orders
-            let status = apply_signal(
-                signal.as_ref(),
-                &mut sim,
-                &mut portfolio,
-                &cfg,
-                &candle,
-                index,
-                equity_before,
-            );
-            if signal.is_some() {
-                events.set_call(i, signal, status);
-            } else {
-                events.set_call(i, None, status); // (no move of the empty signal)
-            }
-        }
-        // 6. mark to market: recorded as a state change, computed in columns
-        // after the loop (`ledger`), bit for bit as `Portfolio::mark` would here.
-        log.record(i, &portfolio, sim.orders.len());
-        strategy.after_event(index).map_err(RunError::Strategy)?;
-    }
 
     let marking = Marking {
         columns: queue.columns(),
@@ -231,14 +173,157 @@ pub fn run<S: StrategyCallbacks>(
         initial_cash: cfg.initial_cash,
         contract_size: spec.contract_size,
     };
-    let marked = write_columns(&mut events, &log, &marking);
+    let rows = queue.len();
+    // Long streams write their wide columns on a second thread while the loop runs
+    // (`ledger::ColumnWriter`, a chunk of rows at a time); inside a thread pool
+    // (`run_many`) the other threads are busy with other runs, so the run writes
+    // its chunk itself after the loop.
+    let pipelined = rows >= PIPELINE_ROWS && rayon::current_thread_index().is_none();
+    let chunk_rows = if pipelined {
+        (rows / 8).clamp(PIPELINE_CHUNK_ROWS.0, PIPELINE_CHUNK_ROWS.1)
+    } else {
+        usize::MAX
+    };
+    let (slots, mut calls) = events.split();
+    let mut writer = ColumnWriter::new(
+        slots,
+        series,
+        marking,
+        if pipelined { usize::MAX } else { PARALLEL_ROWS },
+    );
+    let mut log = StateLog::new();
+    // The event loop; `on_chunk(end, log, calls)` takes each finished chunk of rows.
+    let mut run_events = |calls: &mut CallColumns<'_>,
+                          on_chunk: &mut dyn FnMut(usize, StateLog, &mut CallColumns<'_>)|
+     -> Result<(), RunError<S::Error>> {
+        let mut boundary = chunk_rows.min(rows);
+        for i in 0..rows {
+            let candle = queue.event(i);
+            let index = i as i64;
+            let is_subscribed = subscribed[candle.timeframe as usize][candle.price_type as usize];
+            // Risk sizing uses the equity after the previous event: cash and legs change
+            // only in step 2 and the marks only after it, so this is that equity (the
+            // starting equity before the first event).
+            let equity_before = if risk_sizing && is_subscribed && i > 0 {
+                portfolio.equity_at_marks()
+            } else {
+                portfolio.equity
+            };
+            // 2. fills and exits
+            if candle.timeframe == exec_tf {
+                sim.on_execution_bar(&mut portfolio, index, &candle);
+                if candle.price_type == sell_pt {
+                    portfolio.mark_long = Some(candle.close);
+                }
+                if candle.price_type == buy_pt {
+                    portfolio.mark_short = Some(candle.close);
+                }
+            }
+            if is_subscribed {
+                for (value, column) in values.iter_mut().zip(&indicator_columns) {
+                    *value = column.get(i);
+                }
+                // 3. check_exit, for positions without a pending exit in position-id order.
+                // An iteration only changes its own position and none is opened or closed
+                // here, so testing `exit_pending` as we go equals Python's loop over
+                // `list(positions)` (and allocates nothing per event).
+                let mut exit_requests = 0_i64;
+                for idx in 0..portfolio.positions.len() {
+                    if portfolio.positions[idx].exit_pending {
+                        continue;
+                    }
+                    let decision = strategy
+                        .check_exit(index, &portfolio.positions[idx], &candle, &values)
+                        .map_err(RunError::Strategy)?;
+                    if decision {
+                        exit_requests += 1;
+                        let pos = &mut portfolio.positions[idx];
+                        pos.exit_pending = true;
+                        let order = exit_order(pos, Purpose::Exit, index, candle.timestamp);
+                        sim.push_order(order);
+                    }
+                }
+                if exit_requests > 0 {
+                    calls.set_exit_requests(i, exit_requests);
+                }
+                // 4. on_candle
+                let signal = strategy
+                    .on_candle(index, &candle, &values)
+                    .map_err(RunError::Strategy)?;
+                // 5. orders
+                let status = apply_signal(
+                    signal.as_ref(),
+                    &mut sim,
+                    &mut portfolio,
+                    &cfg,
+                    &candle,
+                    index,
+                    equity_before,
+                );
+                if signal.is_some() {
+                    calls.set_call(i, signal, status);
+                } else {
+                    calls.set_call(i, None, status); // (no move of the empty signal)
+                }
+            }
+            // 6. mark to market: recorded as a state change; the column writer
+            // (`ledger`) marks the rows of each finished chunk, bit for bit as
+            // `Portfolio::mark` would here.
+            log.record(i, &portfolio, sim.orders.len());
+            strategy.after_event(index).map_err(RunError::Strategy)?;
+            if i + 1 == boundary {
+                on_chunk(boundary, log.split_chunk(boundary), calls);
+                boundary = boundary.saturating_add(chunk_rows).min(rows);
+            }
+        }
+        Ok(())
+    };
+    let outcome = if pipelined {
+        let (tx, rx) = std::sync::mpsc::channel::<Chunk>();
+        let (outcome, done) = join_local(
+            move || {
+                // The records stay in the table; each chunk gets a copy of its own.
+                let mut handed_over = (0, 0);
+                let mut send = |end: usize, log: StateLog, calls: &mut CallColumns<'_>| {
+                    let (prices, exits) = calls.records();
+                    let chunk = Chunk {
+                        end,
+                        log,
+                        prices: prices[handed_over.0..].to_vec(),
+                        exits: exits[handed_over.1..].to_vec(),
+                    };
+                    handed_over = (prices.len(), exits.len());
+                    // (the writer only stops early when this thread panicked)
+                    let _ = tx.send(chunk);
+                };
+                run_events(&mut calls, &mut send)
+            },
+            move || {
+                while let Some(chunk) = receive_spinning(&rx) {
+                    writer.write(chunk.end, &chunk.log, &chunk.prices, &chunk.exits);
+                }
+                writer
+            },
+        );
+        writer = done;
+        outcome
+    } else {
+        let mut write = |end: usize, log: StateLog, calls: &mut CallColumns<'_>| {
+            let (prices, exits) = calls.records();
+            writer.write(end, &log, prices, exits);
+        };
+        run_events(&mut calls, &mut write)
+    };
+    outcome?;
+    let (marked, filled) = writer.finish().expect("the loop wrote every row");
+    events.commit(filled);
+    events.indicators = indicator_columns;
 
     portfolio.unrealized_pnl = marked.unrealized_pnl;
     portfolio.equity = marked.equity;
     portfolio.peak_equity = marked.peak.peak;
     portfolio.drawdown = marked.drawdown;
     portfolio.max_drawdown = marked.peak.max_drawdown;
-    events.indicators = indicator_columns;
     let trade_count = portfolio.trades.len();
     let win_rate = if trade_count == 0 {
         None
@@ -274,6 +359,28 @@ pub fn run<S: StrategyCallbacks>(
         trades: portfolio.trades,
         summary,
     })
+}
+
+/// How long the column writer polls for the next chunk before it sleeps.
+const WRITER_SPIN: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The next chunk, or `None` once the loop hung up. A chunk arrives every few
+/// hundred microseconds and waking a sleeping thread costs tens of them on a VM, so
+/// the writer polls for up to [`WRITER_SPIN`] before it blocks.
+fn receive_spinning<T>(rx: &std::sync::mpsc::Receiver<T>) -> Option<T> {
+    let start = std::time::Instant::now();
+    loop {
+        for _ in 0..64 {
+            match rx.try_recv() {
+                Ok(item) => return Some(item),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+                Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+        if start.elapsed() >= WRITER_SPIN {
+            return rx.recv().ok();
+        }
+    }
 }
 
 fn exit_order(pos: &OpenPosition, purpose: Purpose, index: i64, timestamp: i64) -> Order {

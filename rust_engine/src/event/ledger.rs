@@ -30,10 +30,32 @@ use std::sync::Arc;
 use super::queue::CandleColumns;
 use super::types::{PriceType, SeriesKey, Side, Timeframe};
 use crate::portfolio::{leg_pnl, Peak, Portfolio};
-use crate::trace::{fill_rows, ColumnSlot, EventColumns, Filled, Wide, WideSlots};
+use crate::trace::{fill_rows, ColumnSlot, EventColumns, Filled, RunSlots, SeriesColumns, Wide};
 
 /// Streams shorter than this are written on one thread.
 pub const PARALLEL_ROWS: usize = 16_384;
+
+/// Runs of at least this many events write their wide columns on a second thread
+/// while the event loop runs ([`ColumnWriter`], chunk by chunk).
+pub const PIPELINE_ROWS: usize = 16_384;
+
+/// Bounds of the chunk size of such runs (an eighth of the run within them).
+pub const PIPELINE_CHUNK_ROWS: (usize, usize) = (4_096, 65_536);
+
+/// Rows `..end` that the event loop has finished, for a [`ColumnWriter`]: their
+/// state log (from the chunk's first row, [`StateLog::split_chunk`]) and their sparse
+/// signal prices and exit requests.
+#[derive(Debug)]
+pub struct Chunk {
+    /// One past the chunk's last row.
+    pub end: usize,
+    /// The state from the chunk's first row on.
+    pub log: StateLog,
+    /// `(row, [entry, stop, take])` of the chunk's rows with signal prices.
+    pub prices: Vec<(usize, [Option<f64>; 3])>,
+    /// `(row, count)` of the chunk's rows with exit requests.
+    pub exits: Vec<(usize, i64)>,
+}
 
 /// An open position as marking sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,6 +144,26 @@ impl StateLog {
         });
     }
 
+    /// Hand over the log of the rows before `next` (a chunk of the run) and keep
+    /// recording from `next` on: this log restarts with the current state as a
+    /// segment starting at `next` (its legs copied), so a chunk's log always holds the
+    /// state at its first row. Recording continues as if nothing happened (the same
+    /// key).
+    #[must_use]
+    pub fn split_chunk(&mut self, next: usize) -> StateLog {
+        let done = std::mem::take(self);
+        if let Some(last) = done.segments.last() {
+            self.legs = done.legs[last.legs.clone()].to_vec();
+            self.segments.push(Segment {
+                start: next,
+                legs: 0..self.legs.len(),
+                ..last.clone()
+            });
+            self.key = done.key;
+        }
+        done
+    }
+
     /// Iterates the segment of each row in order: call with rows 0, 1, 2, ...
     fn cursor<'a>(&'a self) -> impl FnMut(usize) -> &'a Segment + 'a {
         let mut at = 0;
@@ -175,79 +217,226 @@ pub struct Marked {
     pub samples: Vec<f64>,
 }
 
-/// Write the series and wide columns of `events` (every row) from `log`, and commit
-/// them. `log` must hold a record for event 0 (the engine records every event).
+/// Write the wide columns of `events` (every row) from `log`, and commit them.
+/// `log` must hold a record for event 0 (the engine records every event), and
+/// `events.series` must be set. The whole table is one chunk of a [`ColumnWriter`];
+/// long tables split its columns over two threads.
 ///
 /// # Panics
-/// When `log` has no segment while `events` has rows.
+/// When `log` has no segment while `events` has rows, or `events.series` does not
+/// have a row per event.
 pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>) -> Marked {
     let rows = events.capacity();
     assert!(rows == 0 || !log.segments.is_empty(), "StateLog: no record");
-    let row_of = |i: usize| m.order.map_or(i, |o| o[i]);
-    let shared = Arc::clone(&events.series);
-    assert_eq!(shared.len(), rows, "write_columns: events.series not set");
-    let WideSlots {
-        columns,
-        avg_valid,
-        prices,
-        exits,
-    } = events.wide_slots();
-    let [event_index, timestamp, entry, stop, take, exit_requests, cash, equity, realized, unrealized, qty, avg, open, pending, peak, drawdown] =
-        columns;
-    let series = (&shared.timeframe[..], &shared.price_type[..]);
-    let mark = || mark_rows(log, m, series, [equity, unrealized, peak, drawdown]);
-    let rest = || {
-        let mut filled = Vec::with_capacity(12);
-        filled.extend(fill_rows([event_index], |i| [i as u64]));
-        filled.extend(fill_rows([timestamp], |i| {
-            [m.columns.timestamp[row_of(i)].cast_unsigned()]
-        }));
-        // Columns with nothing recorded stay all zero: not even written when the
-        // arena is zero-filled already (long streams).
-        match zero_or_slots(prices.is_empty(), [entry, stop, take]) {
-            Ok(proofs) => filled.extend(proofs),
-            Err(slots) => filled.extend(sparse_prices(prices, slots)),
-        }
-        match zero_or_slots(exits.is_empty(), [exit_requests]) {
-            Ok(proofs) => filled.extend(proofs),
-            Err([slot]) => filled.extend(sparse_exits(exits, slot)),
-        }
-        filled.extend(state_rows(
-            log,
-            [cash, realized, qty, avg, open, pending],
-            avg_valid,
-        ));
-        filled
-    };
-    let ((marked, marks), rest) = if rows >= PARALLEL_ROWS {
-        crate::parallel::join2(mark, rest)
-    } else {
-        (mark(), rest())
-    };
-    let mut proofs = marks.into_iter().chain(rest);
-    let filled: [Filled; Wide::COUNT] =
-        std::array::from_fn(|_| proofs.next().expect("sixteen columns"));
+    let series = Arc::clone(&events.series);
+    let (slots, calls) = events.split();
+    let (prices, exits) = calls.records();
+    let mut writer = ColumnWriter::new(slots, series, *m, PARALLEL_ROWS);
+    writer.write(rows, log, prices, exits);
+    let (marked, filled) = writer.finish().expect("every row written");
     events.commit(filled);
     marked
 }
 
+/// The marking state carried from row to row (and chunk to chunk).
+#[derive(Clone, Debug)]
+struct MarkState {
+    mark_long: Option<f64>,
+    mark_short: Option<f64>,
+    running: Peak,
+    /// `(unrealized_pnl, equity, drawdown)` after the last row written.
+    last: (f64, f64, f64),
+    samples: Vec<f64>,
+}
+
+/// Writes the sixteen wide columns a chunk of rows at a time, in row order: the
+/// marking state (marks, peak, Sharpe samples) carries over from chunk to chunk,
+/// so any chunking writes the same bits as one pass (a test checks this).
+///
+/// The engine hands it the rows the loop has finished, each chunk with its
+/// [`StateLog`] (starting with the state at the chunk's first row, see
+/// [`StateLog::split_chunk`]) and its sparse records, so the columns can be written
+/// on a second thread while the loop runs on.
+#[derive(Debug)]
+pub struct ColumnWriter<'a> {
+    m: Marking<'a>,
+    series: Arc<SeriesColumns>,
+    /// The rows not written yet, one slot per column.
+    slots: [ColumnSlot<'a>; Wide::COUNT],
+    avg_valid: &'a mut [bool],
+    proofs: [Option<Filled>; Wide::COUNT],
+    /// First row not written yet.
+    next: usize,
+    state: MarkState,
+    /// Chunks of at least this many rows split their columns over two threads.
+    parallel_rows: usize,
+}
+
+impl<'a> ColumnWriter<'a> {
+    /// A writer for the slots of a table whose events have the series `series`.
+    ///
+    /// # Panics
+    /// When `series` does not have a row per slot row.
+    #[must_use]
+    pub fn new(
+        slots: RunSlots<'a>,
+        series: Arc<SeriesColumns>,
+        m: Marking<'a>,
+        parallel_rows: usize,
+    ) -> Self {
+        let rows = slots.columns[0].len();
+        assert_eq!(series.len(), rows, "ColumnWriter: series rows");
+        Self {
+            m,
+            slots: slots.columns,
+            avg_valid: slots.avg_valid,
+            proofs: Default::default(),
+            next: 0,
+            state: MarkState {
+                mark_long: None,
+                mark_short: None,
+                running: Peak {
+                    peak: m.initial_cash,
+                    max_drawdown: 0.0,
+                },
+                last: (0.0, m.initial_cash, 0.0),
+                // (untouched capacity costs no memory; no reallocation while marking)
+                samples: Vec::with_capacity(rows),
+            },
+            series,
+            parallel_rows,
+        }
+    }
+
+    /// First row not written yet.
+    #[must_use]
+    pub fn next_row(&self) -> usize {
+        self.next
+    }
+
+    /// Write rows `next_row()..end`: `log`'s first segment must start at or before
+    /// `next_row()` and hold the state from there on; `prices` and `exits` are the
+    /// sparse records of these rows (others are ignored).
+    ///
+    /// # Panics
+    /// When `end` is before `next_row()` or beyond the table, or `log` has no
+    /// segment for a row to write.
+    pub fn write(
+        &mut self,
+        end: usize,
+        log: &StateLog,
+        prices: &[(usize, [Option<f64>; 3])],
+        exits: &[(usize, i64)],
+    ) {
+        assert!(end >= self.next, "ColumnWriter: rows already written");
+        let n = end - self.next;
+        assert!(
+            n == 0 || log.segments.first().is_some_and(|s| s.start <= self.next),
+            "ColumnWriter: no state for row {}",
+            self.next
+        );
+        let chunk = self.slots.each_mut().map(|slot| slot.split_rows(n));
+        let [event_index, timestamp, entry, stop, take, exit_requests, cash, equity, realized, unrealized, qty, avg, open, pending, peak, drawdown] =
+            chunk;
+        let m = &self.m;
+        let row_of = |i: usize| m.order.map_or(i, |o| o[i]);
+        let series = (&self.series.timeframe[..], &self.series.price_type[..]);
+        let state = &mut self.state;
+        let avg_valid = &mut *self.avg_valid;
+        let mark = || mark_rows(log, m, series, [equity, unrealized, peak, drawdown], state);
+        let rest = || {
+            let mut filled = Vec::with_capacity(12);
+            filled.extend(fill_rows([event_index], |i| [i as u64]));
+            filled.extend(fill_rows([timestamp], |i| {
+                [m.columns.timestamp[row_of(i)].cast_unsigned()]
+            }));
+            // Columns with nothing recorded stay all zero: not even written when the
+            // arena is zero-filled already (long streams).
+            match zero_or_slots(prices.is_empty(), [entry, stop, take]) {
+                Ok(proofs) => filled.extend(proofs),
+                Err(slots) => filled.extend(sparse_prices(prices, slots)),
+            }
+            match zero_or_slots(exits.is_empty(), [exit_requests]) {
+                Ok(proofs) => filled.extend(proofs),
+                Err([slot]) => filled.extend(sparse_exits(exits, slot)),
+            }
+            filled.extend(state_rows(
+                log,
+                [cash, realized, qty, avg, open, pending],
+                avg_valid,
+            ));
+            filled
+        };
+        let (marks, rest) = if n >= self.parallel_rows {
+            crate::parallel::join2(mark, rest)
+        } else {
+            (mark(), rest())
+        };
+        for proof in marks.into_iter().chain(rest) {
+            let slot = &mut self.proofs[proof_column(&proof)];
+            *slot = Some(match slot.take() {
+                Some(before) => before.then(proof),
+                None => proof,
+            });
+        }
+        self.next = end;
+    }
+
+    /// The marked state after the last row and the sixteen proofs, once every row is
+    /// written; `None` before.
+    ///
+    /// # Panics
+    /// Never for a writer of this table's slots (each column has one proof chain).
+    #[must_use]
+    pub fn finish(mut self) -> Option<(Marked, [Filled; Wide::COUNT])> {
+        if !self.slots[0].is_empty() {
+            return None;
+        }
+        if self.proofs.iter().any(Option::is_none) {
+            // a table without rows: no chunk was written
+            self.write(self.next, &StateLog::new(), &[], &[]);
+        }
+        let MarkState {
+            running,
+            last,
+            samples,
+            ..
+        } = self.state;
+        let marked = Marked {
+            unrealized_pnl: last.0,
+            equity: last.1,
+            peak: running,
+            drawdown: last.2,
+            samples,
+        };
+        let mut proofs = self.proofs.into_iter().flatten();
+        let filled: [Filled; Wide::COUNT] =
+            std::array::from_fn(|_| proofs.next().expect("sixteen columns"));
+        Some((marked, filled))
+    }
+}
+
+/// The column a proof is for (its position in [`Wide`] order).
+fn proof_column(proof: &Filled) -> usize {
+    proof.column() as usize
+}
+
 /// `unrealized_pnl`, `equity`, `peak_equity`, `drawdown`, row by row, and the
-/// Sharpe samples.
+/// Sharpe samples; `st` carries the marks, the peak and the samples from the rows
+/// before.
 fn mark_rows(
     log: &StateLog,
     m: &Marking<'_>,
     (timeframe, price_type): (&[Timeframe], &[PriceType]),
     [equity, unrealized, peak, drawdown]: [ColumnSlot<'_>; 4],
-) -> (Marked, [Filled; 4]) {
+    st: &mut MarkState,
+) -> [Filled; 4] {
     let mut segment = log.cursor();
-    let (mut mark_long, mut mark_short) = (None, None);
-    let mut running = Peak {
-        peak: m.initial_cash,
-        max_drawdown: 0.0,
-    };
-    let mut last = (0.0, m.initial_cash, 0.0);
-    // (untouched capacity costs no memory; no reallocation while marking)
-    let mut samples = Vec::with_capacity(timeframe.len());
+    // (locals, so the hot loop keeps them in registers)
+    let (mut mark_long, mut mark_short) = (st.mark_long, st.mark_short);
+    let mut running = st.running;
+    let mut last = st.last;
+    let samples = &mut st.samples;
     let filled = fill_rows([equity, unrealized, peak, drawdown], |i| {
         let (tf, pt) = (timeframe[i], price_type[i]);
         let close = m.columns.close[m.order.map_or(i, |o| o[i])];
@@ -286,14 +475,11 @@ fn mark_rows(
             dd.to_bits(),
         ]
     });
-    let marked = Marked {
-        unrealized_pnl: last.0,
-        equity: last.1,
-        peak: running,
-        drawdown: last.2,
-        samples,
-    };
-    (marked, filled)
+    st.mark_long = mark_long;
+    st.mark_short = mark_short;
+    st.running = running;
+    st.last = last;
+    filled
 }
 
 /// `cash`, `realized_pnl`, `position_qty`, `avg_price` (and its validity),
@@ -446,6 +632,11 @@ mod tests {
         let mut samples = Vec::new();
         let primary = (Timeframe::M1, PriceType::Bid);
         let mut next_id = 1;
+        // The same records, handed over in chunks of random length (some of one row).
+        let mut cuts = Mix(seed ^ 0xC0FF_EE00);
+        let mut chunk_log = StateLog::new();
+        let mut chunks: Vec<(usize, StateLog)> = Vec::new();
+        let mut boundary = 1 + usize::try_from(cuts.below(40)).expect("small");
         for i in 0..n {
             if tf[i] == Timeframe::M1 {
                 match mix.below(10) {
@@ -486,6 +677,11 @@ mod tests {
             }
             p.mark();
             log.record(i, &p, pending);
+            chunk_log.record(i, &p, pending);
+            if i + 1 == boundary || i + 1 == n {
+                chunks.push((i + 1, chunk_log.split_chunk(i + 1)));
+                boundary = i + 1 + [1, 2, 7, 64][usize::try_from(cuts.below(4)).expect("small")];
+            }
             if (tf[i], pt[i]) == primary {
                 samples.push(p.equity);
             }
@@ -535,6 +731,27 @@ mod tests {
         assert_eq!(marked.drawdown.to_bits(), p.drawdown.to_bits());
         assert_eq!(marked.peak.peak.to_bits(), p.peak_equity.to_bits());
         assert_eq!(marked.peak.max_drawdown.to_bits(), p.max_drawdown.to_bits());
+        // Chunk by chunk (as the engine's writer thread does): the same bits.
+        let mut chunked = EventColumns::new(Vec::new(), n);
+        chunked.series = Arc::clone(&events.series);
+        let (slots, _calls) = chunked.split();
+        let mut writer = ColumnWriter::new(slots, Arc::clone(&events.series), marking, 32);
+        for (end, chunk) in &chunks {
+            writer.write(*end, chunk, &[], &[]);
+            assert_eq!(writer.next_row(), *end);
+        }
+        let (marked_chunked, filled) = writer.finish().expect("every row written");
+        chunked.commit(filled);
+        assert_eq!(marked_chunked, marked, "seed {seed}");
+        for i in 0..n {
+            for col in Wide::ALL {
+                assert_eq!(
+                    chunked.i64_at(col, i),
+                    events.i64_at(col, i),
+                    "seed {seed} row {i} {col:?} chunked"
+                );
+            }
+        }
     }
 
     fn rev<T: Copy>(v: &[T]) -> Vec<T> {

@@ -146,6 +146,17 @@ impl<'a> EventQueue<'a> {
         self.order.as_deref()
     }
 
+    /// The `i`-th event in visiting order (what the iterator yields `i`-th).
+    #[must_use]
+    #[inline]
+    pub fn event(&self, i: usize) -> Candle {
+        let row = match self.order.as_deref() {
+            Some(p) => p[i],
+            None => i,
+        };
+        self.columns.candle(row)
+    }
+
     /// The timeframe and price type of every event in visiting order: the stream's
     /// shared copy for a queue of a [`ValidatedStream`], else gathered now.
     #[must_use]

@@ -558,3 +558,28 @@ fn polling_cancels_a_run() {
         "Rust panic caught: x"
     );
 }
+
+#[test]
+fn pipelined_runs_equal_runs_in_a_pool() {
+    // Outside a thread pool a long run writes its columns on a second thread, chunk
+    // by chunk, while the loop runs; inside one (a one-thread pool here) it writes
+    // them itself after the loop. Every strategy gives the same trace both ways.
+    let stream = synthetic_stream(8_000, 11);
+    assert!(stream.len() >= crate::event::ledger::PIPELINE_ROWS);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    for (k, name) in STRATEGY_NAMES.iter().enumerate() {
+        let mut job = NativeJob::new(name);
+        job.seed = i64::try_from(k).expect("small") + 3;
+        let piped = run_to_end(&stream, &job).expect("run");
+        let inline = pool.install(|| run_to_end(&stream, &job)).expect("run");
+        assert_eq!(
+            trace_fingerprint(&piped),
+            trace_fingerprint(&inline),
+            "{name}"
+        );
+        assert_eq!(piped.events.len(), stream.len());
+    }
+}

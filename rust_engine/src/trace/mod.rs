@@ -415,10 +415,40 @@ pub struct ColumnSlot<'a> {
     arena: usize,
     /// The words are known to be zero already.
     zeroed: bool,
+    /// Row of the column that `words[0]` is.
+    start: usize,
     words: &'a mut [std::mem::MaybeUninit<u64>],
 }
 
-impl ColumnSlot<'_> {
+impl<'a> ColumnSlot<'a> {
+    /// Split off the first `n` rows as a slot of their own (this slot keeps the
+    /// rest), to write a column a chunk at a time; the chunks' proofs are joined
+    /// with [`Filled::then`].
+    ///
+    /// # Panics
+    /// When the slot has fewer than `n` rows.
+    #[must_use]
+    pub fn split_rows(&mut self, n: usize) -> ColumnSlot<'a> {
+        let words = std::mem::take(&mut self.words);
+        let (head, tail) = words.split_at_mut(n);
+        self.words = tail;
+        let start = self.start;
+        self.start += n;
+        ColumnSlot {
+            col: self.col,
+            arena: self.arena,
+            zeroed: self.zeroed,
+            start,
+            words: head,
+        }
+    }
+
+    /// The rows of the column this slot covers.
+    #[must_use]
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.words.len()
+    }
+
     /// A proof for a column whose rows are all zero, without writing it, when the
     /// arena was allocated zero-filled; otherwise the slot back (write it).
     ///
@@ -429,6 +459,7 @@ impl ColumnSlot<'_> {
             Ok(Filled {
                 col: self.col,
                 arena: self.arena,
+                rows: self.rows(),
             })
         } else {
             Err(self)
@@ -460,38 +491,78 @@ impl ColumnSlot<'_> {
     }
 }
 
-/// Proof that every row of one wide column of one table was written (made only by
-/// [`fill_rows`]).
+/// Proof that rows `rows` of one wide column of one table were written (made only by
+/// [`fill_rows`] and [`ColumnSlot::already_zero`]).
 #[derive(Debug)]
 pub struct Filled {
     col: Wide,
     arena: usize,
+    rows: std::ops::Range<usize>,
+}
+
+impl Filled {
+    /// The proof for this proof's rows followed by `next`'s.
+    ///
+    /// # Panics
+    /// Unless `next` is for the same column of the same table and starts where this
+    /// one ends.
+    #[must_use]
+    #[allow(clippy::needless_pass_by_value)] // a proof is used up, like the one it joins
+    pub fn then(self, next: Filled) -> Filled {
+        assert!(
+            next.col == self.col && next.arena == self.arena && next.rows.start == self.rows.end,
+            "Filled::then: {:?} rows {:?} cannot follow {:?} rows {:?}",
+            next.col,
+            next.rows,
+            self.col,
+            self.rows
+        );
+        Filled {
+            col: self.col,
+            arena: self.arena,
+            rows: self.rows.start..next.rows.end,
+        }
+    }
+
+    /// The rows proven written.
+    #[must_use]
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        self.rows.clone()
+    }
+
+    /// The column proven written.
+    #[must_use]
+    pub fn column(&self) -> Wide {
+        self.col
+    }
 }
 
 /// Write every row of `K` columns: row by row, `f(row)` gives the row's words in
-/// the order of `slots`.
+/// the order of `slots` (`row` counts from the start of the column, so a chunk of
+/// a column sees its own rows).
 ///
 /// # Panics
-/// When the slots have different lengths.
+/// When the slots cover different rows.
 #[inline]
 pub fn fill_rows<const K: usize>(
     mut slots: [ColumnSlot<'_>; K],
     mut f: impl FnMut(usize) -> [u64; K],
 ) -> [Filled; K] {
-    let rows = slots.first().map_or(0, ColumnSlot::len);
+    let (start, rows) = slots.first().map_or((0, 0), |s| (s.start, s.len()));
     assert!(
-        slots.iter().all(|s| s.len() == rows),
-        "fill_rows: slots of different lengths"
+        slots.iter().all(|s| s.start == start && s.len() == rows),
+        "fill_rows: slots of different rows"
     );
-    for row in 0..rows {
-        let words = f(row);
+    for i in 0..rows {
+        let words = f(start + i);
         for (slot, word) in slots.iter_mut().zip(words) {
-            slot.words[row].write(word);
+            slot.words[i].write(word);
         }
     }
     slots.map(|s| Filled {
         col: s.col,
         arena: s.arena,
+        rows: s.rows(),
     })
 }
 
@@ -502,6 +573,80 @@ pub fn fill_rows<const K: usize>(
 /// are never touched. Smaller arenas come from recycled heap memory, where zeroing
 /// would be a pass of its own, so they are left uninitialised.
 pub const ZEROED_ARENA_BYTES: usize = 64 << 20;
+
+/// The columns the event loop writes ([`EventColumns::split`]): the signal cells of
+/// each call and the sparse signal prices and exit requests, while the wide columns'
+/// slots may be written elsewhere at the same time.
+#[derive(Debug)]
+pub struct CallColumns<'a> {
+    signal_type: &'a mut StrColumn,
+    signal_metadata: &'a mut MetadataColumn,
+    signal_status: &'a mut StrColumn,
+    /// Validity of the entry, stop-loss and take-profit prices.
+    price_valid: [&'a mut Vec<bool>; 3],
+    prices: &'a mut Vec<(usize, [Option<f64>; 3])>,
+    exits: &'a mut Vec<(usize, i64)>,
+    capacity: usize,
+}
+
+impl CallColumns<'_> {
+    /// Record the `on_candle` result of event `row` (see [`EventColumns::set_call`]).
+    ///
+    /// # Panics
+    /// For a row beyond the table, or a row not after the previous call's.
+    #[inline]
+    pub fn set_call(&mut self, row: usize, signal: Option<StrategySignal>, status: &'static str) {
+        assert!(row < self.capacity, "EventColumns: row {row} out of range");
+        match signal {
+            None => self.signal_type.set(row, "NONE"),
+            Some(s) => {
+                self.signal_type.set(row, s.signal_type.as_str());
+                let prices = [s.entry_price, s.stop_loss, s.take_profit];
+                if prices.iter().any(Option::is_some) {
+                    assert!(
+                        self.prices.last().is_none_or(|(r, _)| *r < row),
+                        "EventColumns: calls out of order"
+                    );
+                    for (slot, price) in prices.iter().enumerate() {
+                        self.price_valid[slot][row] = price.is_some();
+                    }
+                    self.prices.push((row, prices));
+                }
+                self.signal_metadata.set(row, s.metadata);
+            }
+        }
+        self.signal_status.set(row, status);
+    }
+
+    /// Record `count` (> 0) exit requests at event `row`.
+    ///
+    /// # Panics
+    /// For a row beyond the table, or a row not after the previous call's.
+    pub fn set_exit_requests(&mut self, row: usize, count: i64) {
+        assert!(row < self.capacity, "EventColumns: row {row} out of range");
+        assert!(
+            self.exits.last().is_none_or(|(r, _)| *r < row),
+            "EventColumns: exit requests out of order"
+        );
+        self.exits.push((row, count));
+    }
+
+    /// The signal prices and exit requests recorded so far (by row).
+    #[must_use]
+    #[allow(clippy::type_complexity)]
+    pub fn records(&self) -> (&[(usize, [Option<f64>; 3])], &[(usize, i64)]) {
+        (self.prices, self.exits)
+    }
+}
+
+/// The wide columns' slots of a table being run ([`EventColumns::split`]).
+#[derive(Debug)]
+pub struct RunSlots<'a> {
+    /// One slot per wide column, in [`Wide`] order.
+    pub columns: [ColumnSlot<'a>; Wide::COUNT],
+    /// Validity of `avg_price` (`false` everywhere until written).
+    pub avg_valid: &'a mut [bool],
+}
 
 /// Everything [`EventColumns::wide_slots`] hands out for writing.
 #[derive(Debug)]
@@ -605,26 +750,7 @@ impl EventColumns {
     /// For a row beyond the table, or a row not after the previous call's.
     #[inline]
     pub fn set_call(&mut self, row: usize, signal: Option<StrategySignal>, status: &'static str) {
-        assert!(row < self.capacity, "EventColumns: row {row} out of range");
-        match signal {
-            None => self.signal_type.set(row, "NONE"),
-            Some(s) => {
-                self.signal_type.set(row, s.signal_type.as_str());
-                let prices = [s.entry_price, s.stop_loss, s.take_profit];
-                if prices.iter().any(Option::is_some) {
-                    assert!(
-                        self.prices.last().is_none_or(|(r, _)| *r < row),
-                        "EventColumns: calls out of order"
-                    );
-                    for (slot, price) in prices.iter().enumerate() {
-                        self.valid[slot][row] = price.is_some();
-                    }
-                    self.prices.push((row, prices));
-                }
-                self.signal_metadata.set(row, s.metadata);
-            }
-        }
-        self.signal_status.set(row, status);
+        self.split().1.set_call(row, signal, status);
     }
 
     /// Record `count` (> 0) exit requests at event `row`.
@@ -632,12 +758,7 @@ impl EventColumns {
     /// # Panics
     /// For a row beyond the table, or a row not after the previous call's.
     pub fn set_exit_requests(&mut self, row: usize, count: i64) {
-        assert!(row < self.capacity, "EventColumns: row {row} out of range");
-        assert!(
-            self.exits.last().is_none_or(|(r, _)| *r < row),
-            "EventColumns: exit requests out of order"
-        );
-        self.exits.push((row, count));
+        self.split().1.set_exit_requests(row, count);
     }
 
     /// The wide columns to write (every row of the table), with what they need from
@@ -646,21 +767,13 @@ impl EventColumns {
     /// # Panics
     /// When the table is already committed.
     pub fn wide_slots(&mut self) -> WideSlots<'_> {
-        assert!(self.rows == 0, "EventColumns: already committed");
-        let (stride, rows) = (self.stride, self.capacity);
-        let spare = &mut self.wide.spare_capacity_mut()[..stride * Wide::COUNT];
-        let arena = spare.as_ptr() as usize;
-        let zeroed = self.zeroed;
-        let mut parts = spare.chunks_exact_mut(stride.max(1));
-        let columns = Wide::ALL.map(|col| ColumnSlot {
-            col,
-            arena,
-            zeroed,
-            words: match parts.next() {
-                Some(part) => &mut part[..rows],
-                None => &mut [],
-            },
-        });
+        let columns = Self::slots(
+            &mut self.wide,
+            self.stride,
+            self.capacity,
+            self.zeroed,
+            self.rows,
+        );
         let [_, _, _, avg_valid] = &mut self.valid;
         WideSlots {
             columns,
@@ -668,6 +781,63 @@ impl EventColumns {
             prices: &self.prices,
             exits: &self.exits,
         }
+    }
+
+    /// The wide columns' slots and, apart from them, the columns the event loop
+    /// writes: so the loop can record calls while the wide columns are written a
+    /// chunk at a time on another thread (which gets the signal prices and exit
+    /// requests from [`CallColumns::records`]).
+    ///
+    /// # Panics
+    /// When the table is already committed.
+    pub fn split(&mut self) -> (RunSlots<'_>, CallColumns<'_>) {
+        let columns = Self::slots(
+            &mut self.wide,
+            self.stride,
+            self.capacity,
+            self.zeroed,
+            self.rows,
+        );
+        let [entry, stop, take, avg_valid] = &mut self.valid;
+        (
+            RunSlots {
+                columns,
+                avg_valid: &mut avg_valid[..],
+            },
+            CallColumns {
+                signal_type: &mut self.signal_type,
+                signal_metadata: &mut self.signal_metadata,
+                signal_status: &mut self.signal_status,
+                price_valid: [entry, stop, take],
+                prices: &mut self.prices,
+                exits: &mut self.exits,
+                capacity: self.capacity,
+            },
+        )
+    }
+
+    /// One slot per wide column of the arena `wide` (`rows` written so far: none).
+    fn slots(
+        wide: &mut Vec<u64>,
+        stride: usize,
+        capacity: usize,
+        zeroed: bool,
+        rows: usize,
+    ) -> [ColumnSlot<'_>; Wide::COUNT] {
+        assert!(rows == 0, "EventColumns: already committed");
+        let spare = &mut wide.spare_capacity_mut()[..stride * Wide::COUNT];
+        let arena = spare.as_ptr() as usize;
+        let mut parts = spare.chunks_exact_mut(stride.max(1));
+        Wide::ALL.map(|col| ColumnSlot {
+            col,
+            arena,
+            zeroed,
+            start: 0,
+            words: match parts.next() {
+                Some(part) => &mut part[..capacity],
+                None => &mut [],
+            },
+        })
     }
 
     /// Declare the table written: one [`Filled`] proof for each wide column.
@@ -678,12 +848,22 @@ impl EventColumns {
     pub fn commit(&mut self, filled: [Filled; Wide::COUNT]) {
         let arena = self.wide.as_ptr() as usize;
         let mut seen = [false; Wide::COUNT];
-        for Filled { col, arena: at } in filled {
+        for Filled {
+            col,
+            arena: at,
+            rows,
+        } in filled
+        {
             assert!(
                 at == arena,
                 "EventColumns: {col:?} filled for another table"
             );
             assert!(!seen[col as usize], "EventColumns: {col:?} filled twice");
+            assert!(
+                rows == (0..self.capacity),
+                "EventColumns: {col:?} filled for rows {rows:?} of {}",
+                self.capacity
+            );
             seen[col as usize] = true;
         }
         assert!(
