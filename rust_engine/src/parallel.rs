@@ -122,24 +122,76 @@ where
     })
 }
 
-/// Run `a` on this thread and `b` on a scoped helper thread at the same time, and
-/// return both results. Only `b` crosses threads (so `a` may hold the GIL or other
+/// Run `a` on this thread and `b` on a helper thread at the same time, and return
+/// both results. Only `b` crosses threads (so `a` may hold the GIL or other
 /// thread-bound state); a panic in either propagates to the caller once both ended.
+///
+/// The helper is one long-lived thread (a one-thread rayon pool, started on first
+/// use: starting a thread costs ~80 µs on a small VM, waking one far less). When it
+/// is busy — another run at the same time, or a run started from inside a run's
+/// callback — `b` gets a scoped thread of its own instead, so runs never wait for
+/// each other.
 pub fn join_local<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA,
     B: FnOnce() -> RB + Send,
     RB: Send,
 {
-    std::thread::scope(|scope| {
-        let other = scope.spawn(b);
-        let ra = std::panic::catch_unwind(std::panic::AssertUnwindSafe(a));
-        let rb = other.join();
-        match (ra, rb) {
-            (Ok(ra), Ok(rb)) => (ra, rb),
-            (Err(payload), _) | (_, Err(payload)) => std::panic::resume_unwind(payload),
+    let (ra, rb) = match Helper::claim() {
+        Some(helper) => {
+            let mut rb = None;
+            let ra = helper.pool.in_place_scope(|scope| {
+                let slot = &mut rb;
+                scope.spawn(move |_| *slot = Some(catch_unwind(AssertUnwindSafe(b))));
+                catch_unwind(AssertUnwindSafe(a))
+            });
+            drop(helper);
+            let rb = rb.unwrap_or_else(|| Err(Box::new("the helper job did not run")));
+            (ra, rb)
         }
-    })
+        None => std::thread::scope(|scope| {
+            let other = scope.spawn(b);
+            let ra = catch_unwind(AssertUnwindSafe(a));
+            (ra, other.join())
+        }),
+    };
+    match (ra, rb) {
+        (Ok(ra), Ok(rb)) => (ra, rb),
+        (Err(payload), _) | (_, Err(payload)) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// The helper thread of [`join_local`], claimed for one call.
+struct Helper {
+    pool: &'static rayon::ThreadPool,
+}
+
+static HELPER_BUSY: AtomicBool = AtomicBool::new(false);
+
+impl Helper {
+    /// The helper, unless it is busy (or cannot be started).
+    fn claim() -> Option<Helper> {
+        static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+        let pool = POOL
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .thread_name(|_| "omega-helper".to_owned())
+                    .build()
+                    .ok()
+            })
+            .as_ref()?;
+        HELPER_BUSY
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Helper { pool })
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        HELPER_BUSY.store(false, Ordering::Release);
+    }
 }
 
 /// Run every job on a pool of `threads` threads; `finish` post-processes each trace
@@ -258,6 +310,48 @@ mod tests {
         let (x, y) =
             pool.install(|| join2(rayon::current_thread_index, rayon::current_thread_index));
         assert_eq!((x, y), (Some(0), Some(0)));
+    }
+
+    #[test]
+    fn join_local_runs_both_sides_at_once_and_nests_without_deadlock() {
+        // `b` consumes what `a` produces: they must run at the same time
+        let (tx, rx) = mpsc::channel();
+        let (count, sum) = join_local(
+            move || {
+                for i in 0..100 {
+                    tx.send(i).expect("receiver alive");
+                }
+                100
+            },
+            move || rx.iter().sum::<i32>(),
+        );
+        assert_eq!((count, sum), (100, 4950));
+        // A call inside `a` (a run started from a callback) finds the helper busy
+        // with the outer `b`, which waits for the outer `a`: it must get a thread of
+        // its own, or this deadlocks.
+        let (outer_tx, outer_rx) = mpsc::channel::<i32>();
+        let (inner, outer) = join_local(
+            move || {
+                let (tx, rx) = mpsc::channel();
+                let inner = join_local(move || tx.send(7).is_ok(), move || rx.recv().ok());
+                outer_tx.send(1).expect("receiver alive");
+                inner
+            },
+            move || outer_rx.recv().ok(),
+        );
+        assert_eq!((inner, outer), ((true, Some(7)), Some(1)));
+        // panics reach the caller from either side; the helper is free afterwards
+        let caught = catch_unwind(|| join_local(|| 1, || -> i32 { panic!("in b") }));
+        assert_eq!(
+            panic_message(caught.expect_err("b panicked").as_ref()),
+            "in b"
+        );
+        let caught = catch_unwind(|| join_local(|| -> i32 { panic!("in a") }, || 2));
+        assert_eq!(
+            panic_message(caught.expect_err("a panicked").as_ref()),
+            "in a"
+        );
+        assert_eq!(join_local(|| 5, || 6), (5, 6));
     }
 
     fn grid_jobs() -> Vec<ParallelJob> {
