@@ -18,8 +18,10 @@
 
 use super::kinds::{first_extreme, left_sum, square_dev_sum};
 use super::{series_slot, Indicator, IndicatorCache};
+use crate::event::ledger::PARALLEL_ROWS;
 use crate::event::queue::CandleColumns;
 use crate::event::types::{Candle, PriceType, Timeframe};
+use crate::parallel::join_local;
 use crate::trace::OptF64Column;
 
 /// Windows computed together: one accumulator per window, held in registers.
@@ -317,11 +319,33 @@ impl IndicatorCache {
                 )
             });
             let bars = SeriesBars::gather(columns, order, tf, pt, needs_range);
-            for &i in &self.by_series[slot] {
-                per_indicator[i] = bar_outputs(&self.indicators[i], &bars)
-                    .iter()
-                    .map(|outputs| scatter(outputs, &bars.events, n_events))
-                    .collect();
+            let of_series = &self.by_series[slot];
+            let compute = |part: &[usize]| -> Vec<Vec<OptF64Column>> {
+                part.iter()
+                    .map(|&i| {
+                        bar_outputs(&self.indicators[i], &bars)
+                            .iter()
+                            .map(|outputs| scatter(outputs, &bars.events, n_events))
+                            .collect()
+                    })
+                    .collect()
+            };
+            // Indicators are independent: a long stream's are computed in two halves,
+            // the second on the run's helper thread (not inside a pool, whose threads
+            // run other runs), each by the same sequential code, in declaration order.
+            let split = n_events >= PARALLEL_ROWS
+                && of_series.len() > 1
+                && rayon::current_thread_index().is_none();
+            let outputs = if split {
+                let (first, second) = of_series.split_at(of_series.len() / 2);
+                let (mut a, b) = join_local(|| compute(first), || compute(second));
+                a.extend(b);
+                a
+            } else {
+                compute(of_series)
+            };
+            for (&i, columns) in of_series.iter().zip(outputs) {
+                per_indicator[i] = columns;
             }
         }
         per_indicator.into_iter().flatten().collect()
