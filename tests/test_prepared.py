@@ -40,7 +40,7 @@ def test_prepared_stream_runs_like_its_table_on_every_path() -> None:
     prepared = omega_rust.prepare_stream(str(STREAM))
     assert len(prepared) == len(stream)
     assert prepared.is_sorted and not prepared.require_sorted
-    assert "events=" in repr(prepared)
+    assert repr(prepared) == f"PreparedStream(events={len(stream)}, symbol='EURUSD', sorted=True)"
     strat, cfg = make_strategy("sma_cross", {}, stream)
     legacy = run_python(stream, strat, cfg, 0, {}).hash()
     assert omega_rust.run_native(prepared, "sma_cross").hash() == legacy

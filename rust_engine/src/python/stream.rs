@@ -78,10 +78,10 @@ impl PreparedStream {
 
     fn __repr__(&self) -> String {
         format!(
-            "PreparedStream(events={}, symbol={:?}, sorted={})",
+            "PreparedStream(events={}, symbol={}, sorted={})",
             self.stream.len(),
-            self.stream.instrument.symbol,
-            self.is_sorted()
+            crate::stream::py_str_repr(&self.stream.instrument.symbol),
+            if self.is_sorted() { "True" } else { "False" }
         )
     }
 }
