@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from pathlib import Path
 
 import pyarrow as pa
@@ -148,3 +149,17 @@ def test_runs_of_one_prepared_stream_share_the_series_columns() -> None:
         assert buffers(a, name) == buffers(b, name)
         assert buffers(a, name) != buffers(fresh, name)
         assert a.column(name).equals(fresh.column(name))
+
+
+def _native_hash(path: str) -> str:
+    return omega_rust.run_native(path, "sma_cross").hash()
+
+
+def test_a_forked_child_runs_long_streams() -> None:
+    """A long run uses a long-lived helper thread; a child forked after it started has
+    no such thread and must run on a thread of its own, not wait forever."""
+    path = str(ROOT / "golden" / "streams" / "synthetic_m1_50k.arrow")  # 100k events
+    parent = _native_hash(path)  # starts the helper thread in this process
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_native_hash, (path,)).get(timeout=120)
+    assert child == parent

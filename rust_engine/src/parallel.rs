@@ -129,8 +129,9 @@ where
 /// The helper is one long-lived thread (a one-thread rayon pool, started on first
 /// use: starting a thread costs ~80 µs on a small VM, waking one far less). When it
 /// is busy — another run at the same time, or a run started from inside a run's
-/// callback — `b` gets a scoped thread of its own instead, so runs never wait for
-/// each other.
+/// callback — or in a child process forked after it started (the child has no such
+/// thread), `b` gets a scoped thread of its own instead, so runs never wait for each
+/// other or for a thread that is not there.
 pub fn join_local<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA,
@@ -171,16 +172,23 @@ static HELPER_BUSY: AtomicBool = AtomicBool::new(false);
 impl Helper {
     /// The helper, unless it is busy (or cannot be started).
     fn claim() -> Option<Helper> {
-        static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-        let pool = POOL
+        // (the process that started it: a child made by `fork` inherits the pool but
+        // not its thread, so it must never hand the pool a job)
+        static POOL: std::sync::OnceLock<Option<(u32, rayon::ThreadPool)>> =
+            std::sync::OnceLock::new();
+        let (owner, pool) = POOL
             .get_or_init(|| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(1)
                     .thread_name(|_| "omega-helper".to_owned())
                     .build()
                     .ok()
+                    .map(|pool| (std::process::id(), pool))
             })
             .as_ref()?;
+        if *owner != std::process::id() {
+            return None;
+        }
         HELPER_BUSY
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .ok()
