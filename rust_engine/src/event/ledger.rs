@@ -124,6 +124,11 @@ impl StateLog {
 
     #[cold]
     fn push(&mut self, row: usize, portfolio: &Portfolio, pending_orders: usize) {
+        if let Some(carried) = self.segments.pop_if(|s| s.start == row) {
+            // The state carried into a chunk (`split_chunk`) changed at the chunk's
+            // first row: the new state replaces it.
+            self.legs.truncate(carried.legs.start);
+        }
         debug_assert!(self.segments.last().is_none_or(|s| s.start < row));
         let first = self.legs.len();
         self.legs.extend(portfolio.positions.iter().map(|p| Leg {
