@@ -70,7 +70,9 @@ StreamSource: TypeAlias = (
 #: that is run many times is validated by Rust once. ``id(table) -> (weakref to the
 #: table, {(instrument, require_sorted): PreparedStream})``; an entry goes when its
 #: table is collected (the prepared stream holds the table's buffers, not the table).
-_PREPARED: dict[int, tuple[weakref.ref[pa.Table], dict[tuple[InstrumentMeta, bool], Any]]] = {}
+_PREPARED: dict[
+    int, tuple[weakref.ref[pa.Table], dict[tuple[InstrumentMeta, bool], PreparedStream]]
+] = {}
 
 
 def _forget(key: int, ref: weakref.ref[pa.Table]) -> None:
@@ -79,7 +81,13 @@ def _forget(key: int, ref: weakref.ref[pa.Table]) -> None:
         del _PREPARED[key]
 
 
-def _prepared(stream: CandleStream, table: pa.Table, require_sorted: bool) -> Any:
+def _with_instrument(table: pa.Table, instrument: InstrumentMeta) -> pa.Table:
+    """``table`` with ``instrument`` in its schema metadata (as Rust reads it)."""
+    meta = {k.encode(): v.encode() for k, v in instrument_metadata(instrument).items()}
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+
+
+def _prepared(stream: CandleStream, table: pa.Table, require_sorted: bool) -> PreparedStream:
     """The :class:`PreparedStream` of ``stream`` (whose table is ``table``), made once.
 
     Tables and :class:`CandleStream` are immutable, so a table validated once with an
@@ -95,9 +103,7 @@ def _prepared(stream: CandleStream, table: pa.Table, require_sorted: bool) -> An
     cache_key = (stream.instrument, require_sorted)
     prepared = entry[1].get(cache_key)
     if prepared is None:
-        meta = {k.encode(): v.encode() for k, v in instrument_metadata(stream.instrument).items()}
-        old = table.schema.metadata or {}
-        prepared = prepare_stream(table.replace_schema_metadata({**old, **meta}), require_sorted)
+        prepared = prepare_stream(_with_instrument(table, stream.instrument), require_sorted)
         entry[1][cache_key] = prepared
     return prepared
 
@@ -112,10 +118,7 @@ def _native_source(stream: StreamSource, require_sorted: bool = False) -> tuple[
     if isinstance(stream, CandleStream):
         if stream.table is not None:
             return _prepared(stream, stream.table, require_sorted), stream.source
-        table = stream_to_table(stream)
-        meta = {k.encode(): v.encode() for k, v in instrument_metadata(stream.instrument).items()}
-        old = table.schema.metadata or {}
-        return table.replace_schema_metadata({**old, **meta}), stream.source
+        return _with_instrument(stream_to_table(stream), stream.instrument), stream.source
     if isinstance(stream, (str, os.PathLike)):
         path = Path(stream)
         if path.suffix.lower() in IPC_SUFFIXES:

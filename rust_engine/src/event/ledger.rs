@@ -1,12 +1,13 @@
-//! The event columns of a run, written after its loop from the state changes the
-//! loop recorded.
+//! The event columns of a run, written from the state changes its loop recorded, a
+//! chunk of events at a time (on a helper thread while the loop runs on, for long
+//! runs; after the loop otherwise).
 //!
 //! Most of an event row repeats the previous one: cash, realized PnL, the position
 //! columns and the order count change only when an order is placed, filled or
 //! cancelled, and the rest follows from the candles. So the engine loop does not
 //! mark to market or write rows. It records a [`Segment`] of the portfolio state
-//! whenever that state changes ([`StateLog::record`], a compare per event), and
-//! [`write_columns`] then writes the sixteen wide columns column by column:
+//! whenever that state changes ([`StateLog::record`], a compare per event), and a
+//! [`ColumnWriter`] then writes the sixteen wide columns column by column:
 //!
 //! * `cash`, `realized_pnl`, `position_qty`, `avg_price`, `open_positions`,
 //!   `pending_orders`: the segment's values, repeated over its rows;
@@ -20,9 +21,11 @@
 //!   queue and the sparse records of [`EventColumns::set_call`] and
 //!   [`EventColumns::set_exit_requests`].
 //!
-//! The marking pass and the other columns touch disjoint memory, so for long
-//! streams they run on two threads ([`crate::parallel::join2`]); each value is computed by one
-//! thread in row order, so the thread count never changes a bit.
+//! The marking state carries from chunk to chunk in row order, so any chunking writes
+//! the bits of one pass. Within a long chunk written after the loop, the marking pass
+//! and the other columns touch disjoint memory and run on two threads
+//! ([`crate::parallel::join2`]); each value is computed by one thread in row order, so
+//! the thread count never changes a bit.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -244,7 +247,7 @@ pub fn write_columns(events: &mut EventColumns, log: &StateLog, m: &Marking<'_>)
 }
 
 /// The marking state carried from row to row (and chunk to chunk).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct MarkState {
     mark_long: Option<f64>,
     mark_short: Option<f64>,
@@ -378,7 +381,7 @@ impl<'a> ColumnWriter<'a> {
             (mark(), rest())
         };
         for proof in marks.into_iter().chain(rest) {
-            let slot = &mut self.proofs[proof_column(&proof)];
+            let slot = &mut self.proofs[proof.column() as usize];
             *slot = Some(match slot.take() {
                 Some(before) => before.then(proof),
                 None => proof,
@@ -419,11 +422,6 @@ impl<'a> ColumnWriter<'a> {
             std::array::from_fn(|_| proofs.next().expect("sixteen columns"));
         Some((marked, filled))
     }
-}
-
-/// The column a proof is for (its position in [`Wide`] order).
-fn proof_column(proof: &Filled) -> usize {
-    proof.column() as usize
 }
 
 /// `unrealized_pnl`, `equity`, `peak_equity`, `drawdown`, row by row, and the

@@ -176,12 +176,8 @@ impl Iterator for EventQueue<'_> {
         if self.next >= self.columns.len() {
             return None;
         }
-        let row = match self.order.as_deref() {
-            Some(p) => p[self.next],
-            None => self.next,
-        };
         self.next += 1;
-        Some(self.columns.candle(row))
+        Some(self.event(self.next - 1))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -322,12 +322,14 @@ impl Wide {
 ///   the kernel allows, which cuts page faults on a fresh trace. In Arrow every
 ///   column is a slice of that one buffer, so a column kept alive in Python keeps the
 ///   whole arena alive.
-/// * The arena is allocated, not initialised. It is written **column by column**
-///   after the event loop ([`crate::event::ledger`]): [`EventColumns::wide_slots`]
-///   hands out one [`ColumnSlot`] per column, [`fill_rows`] writes every row of the
-///   slots it is given and returns a [`Filled`] proof per column, and
-///   [`EventColumns::commit`] takes the sixteen proofs. Until then the table has no
-///   rows; no word is read before it is written.
+/// * The arena is allocated, not initialised. It is written **column by column**, a
+///   chunk of rows at a time ([`crate::event::ledger`]): [`EventColumns::split`]
+///   hands out one [`ColumnSlot`] per column (and, apart, the columns the event loop
+///   writes), [`ColumnSlot::split_rows`] cuts a chunk off a slot, [`fill_rows`]
+///   writes every row of the slots it is given and returns a [`Filled`] proof per
+///   column, chunks' proofs are joined with [`Filled::then`], and
+///   [`EventColumns::commit`] takes the sixteen proofs, each for every row. Until
+///   then the table has no rows; no word is read before it is written.
 /// * The narrow columns (signal codes, validity) are allocated zero-filled at full
 ///   length; [`EventColumns::set_call`] writes signal cells only for rows where
 ///   `on_candle` ran, and the rare per-row values (signal prices, exit requests) are
@@ -648,19 +650,6 @@ pub struct RunSlots<'a> {
     pub avg_valid: &'a mut [bool],
 }
 
-/// Everything [`EventColumns::wide_slots`] hands out for writing.
-#[derive(Debug)]
-pub struct WideSlots<'a> {
-    /// One slot per wide column, in [`Wide`] order.
-    pub columns: [ColumnSlot<'a>; Wide::COUNT],
-    /// Validity of `avg_price` (`false` everywhere until written).
-    pub avg_valid: &'a mut [bool],
-    /// `(row, [entry, stop, take])` recorded by [`EventColumns::set_call`].
-    pub prices: &'a [(usize, [Option<f64>; 3])],
-    /// `(row, count)` recorded by [`EventColumns::set_exit_requests`].
-    pub exits: &'a [(usize, i64)],
-}
-
 impl EventColumns {
     /// Columns for `rows` events (see the type's docs). The indicator columns start
     /// empty: the engine computes them for all events at once and sets
@@ -759,28 +748,6 @@ impl EventColumns {
     /// For a row beyond the table, or a row not after the previous call's.
     pub fn set_exit_requests(&mut self, row: usize, count: i64) {
         self.split().1.set_exit_requests(row, count);
-    }
-
-    /// The wide columns to write (every row of the table), with what they need from
-    /// [`Self::set_call`] and [`Self::set_exit_requests`].
-    ///
-    /// # Panics
-    /// When the table is already committed.
-    pub fn wide_slots(&mut self) -> WideSlots<'_> {
-        let columns = Self::slots(
-            &mut self.wide,
-            self.stride,
-            self.capacity,
-            self.zeroed,
-            self.rows,
-        );
-        let [_, _, _, avg_valid] = &mut self.valid;
-        WideSlots {
-            columns,
-            avg_valid: &mut avg_valid[..],
-            prices: &self.prices,
-            exits: &self.exits,
-        }
     }
 
     /// The wide columns' slots and, apart from them, the columns the event loop
@@ -969,7 +936,7 @@ pub(crate) mod testing {
         avg_valid: impl Fn(usize) -> bool,
     ) {
         let rows = e.capacity();
-        let slots = e.wide_slots();
+        let slots = e.split().0;
         for (row, v) in slots.avg_valid.iter_mut().enumerate() {
             *v = avg_valid(row);
         }
@@ -1018,16 +985,16 @@ mod tests {
     #[should_panic(expected = "filled twice")]
     fn commit_needs_each_column_once() {
         let mut e = EventColumns::new(Vec::new(), 2);
-        let slots = e.wide_slots();
+        let slots = e.split().0;
         let [a, b, ..] = slots.columns;
         let [fa] = fill_rows([a], |_| [0]);
         let [fb] = fill_rows([b], |_| [0]);
         let mut proofs = vec![fa, fb];
         // the first column's proof twice: build a second one from a fresh borrow
-        let slots = e.wide_slots();
+        let slots = e.split().0;
         let [a, ..] = slots.columns;
         proofs.extend(fill_rows([a], |_| [0]));
-        let slots = e.wide_slots();
+        let slots = e.split().0;
         let cols = slots.columns;
         let rest: Vec<_> = cols
             .into_iter()
@@ -1045,7 +1012,7 @@ mod tests {
     fn proofs_belong_to_their_table() {
         let mut a = EventColumns::new(Vec::new(), 2);
         let mut b = EventColumns::new(Vec::new(), 2);
-        let filled = fill_rows(a.wide_slots().columns, |_| [0; Wide::COUNT]);
+        let filled = fill_rows(a.split().0.columns, |_| [0; Wide::COUNT]);
         b.series = m1_bid(2);
         b.commit(filled);
     }
@@ -1054,7 +1021,7 @@ mod tests {
     #[should_panic(expected = "series columns not written")]
     fn commit_needs_the_series_columns() {
         let mut e = EventColumns::new(Vec::new(), 2);
-        let filled = fill_rows(e.wide_slots().columns, |_| [0; Wide::COUNT]);
+        let filled = fill_rows(e.split().0.columns, |_| [0; Wide::COUNT]);
         e.commit(filled);
     }
 
@@ -1062,7 +1029,7 @@ mod tests {
     fn large_arenas_are_zero_filled_and_zero_columns_need_no_writing() {
         let rows = super::ZEROED_ARENA_BYTES / (8 * Wide::COUNT) + 3;
         let mut e = EventColumns::new(Vec::new(), rows);
-        let slots = e.wide_slots();
+        let slots = e.split().0;
         let mut proofs = Vec::new();
         for slot in slots.columns {
             assert!(slot.is_zeroed());
@@ -1084,7 +1051,7 @@ mod tests {
         }
         // a small arena is not zero-filled: its slots must be written
         let mut small = EventColumns::new(Vec::new(), 4);
-        let [first, ..] = small.wide_slots().columns;
+        let [first, ..] = small.split().0.columns;
         assert!(!first.is_zeroed() && first.already_zero().is_err());
     }
 
