@@ -430,7 +430,8 @@ impl<B: BatchStrategy> StrategyCallbacks for BatchDispatcher<'_, B> {
         event_index: i64,
         _candle: &Candle,
         indicators: &[Option<f64>],
-    ) -> Result<Option<StrategySignal>, Self::Error> {
+        signal: &mut Option<StrategySignal>,
+    ) -> Result<(), Self::Error> {
         if self.chunk.as_ref().is_none_or(|c| self.pos >= c.len()) {
             self.refill(event_index)?;
         }
@@ -455,7 +456,8 @@ impl<B: BatchStrategy> StrategyCallbacks for BatchDispatcher<'_, B> {
             )));
         }
         self.pos += 1;
-        Ok(self.signals[row].take())
+        *signal = self.signals[row].take();
+        Ok(())
     }
 
     fn after_event(&mut self, event_index: i64) -> Result<(), Self::Error> {
@@ -590,8 +592,10 @@ mod tests {
             _: i64,
             _: &Candle,
             values: &[Option<f64>],
-        ) -> Result<Option<StrategySignal>, String> {
-            Ok(decide(&mut self.prev, values[0], values[1]))
+            signal: &mut Option<StrategySignal>,
+        ) -> Result<(), String> {
+            *signal = decide(&mut self.prev, values[0], values[1]);
+            Ok(())
         }
     }
 

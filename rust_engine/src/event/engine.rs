@@ -36,7 +36,13 @@ pub trait StrategyCallbacks {
         indicators: &[Option<f64>],
     ) -> Result<bool, Self::Error>;
 
-    /// `on_candle(candle, indicators) -> StrategySignal | None` (already validated).
+    /// `on_candle(candle, indicators) -> StrategySignal | None` (already validated),
+    /// written to `signal` (which is `None` on entry).
+    ///
+    /// The signal is an out-parameter, not a return value: the engine keeps one slot
+    /// for the whole run and only moves a signal out of it when there is one, so the
+    /// common "no signal" event never copies the large `Option<StrategySignal>`
+    /// (copies that cost a store-forwarding stall per event).
     ///
     /// # Errors
     /// Whatever the strategy raises; the run stops and returns it.
@@ -45,7 +51,8 @@ pub trait StrategyCallbacks {
         event_index: i64,
         candle: &Candle,
         indicators: &[Option<f64>],
-    ) -> Result<Option<StrategySignal>, Self::Error>;
+        signal: &mut Option<StrategySignal>,
+    ) -> Result<(), Self::Error>;
 
     /// Called once per event after the pipeline (e.g. to check for Ctrl-C).
     ///
@@ -157,6 +164,7 @@ pub fn run<S: StrategyCallbacks>(
     let series = queue.series();
     events.series = Arc::clone(&series);
     let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
+    let mut signal: Option<StrategySignal> = None; // `on_candle`'s slot (see the trait)
     let mut subscribed = [[false; 2]; Timeframe::ALL.len()];
     for &(tf, pt) in &spec.subscriptions {
         subscribed[tf as usize][pt as usize] = true;
@@ -247,8 +255,8 @@ pub fn run<S: StrategyCallbacks>(
                     calls.set_exit_requests(i, exit_requests);
                 }
                 // 4. on_candle
-                let signal = strategy
-                    .on_candle(index, &candle, &values)
+                strategy
+                    .on_candle(index, &candle, &values, &mut signal)
                     .map_err(RunError::Strategy)?;
                 // 5. orders
                 let status = apply_signal(
@@ -261,7 +269,7 @@ pub fn run<S: StrategyCallbacks>(
                     equity_before,
                 );
                 if signal.is_some() {
-                    calls.set_call(i, signal, status);
+                    calls.set_call(i, signal.take(), status);
                 } else {
                     calls.set_call(i, None, status); // (no move of the empty signal)
                 }

@@ -238,7 +238,12 @@ impl ExecutionSimulator {
     }
 
     /// Fill pending orders, then check SL/TP, on one execution-timeframe event.
-    #[inline]
+    ///
+    /// Inlined into the event loop with the two cheap "nothing to do" tests; the
+    /// work itself stays out of line (`fill_orders`, `check_stops`). See
+    /// `EventQueue::event` for why this is forced.
+    #[inline(always)]
+    #[allow(clippy::inline_always)]
     pub fn on_execution_bar(
         &mut self,
         portfolio: &mut Portfolio,
@@ -247,10 +252,19 @@ impl ExecutionSimulator {
     ) {
         let is_buy = candle.price_type == self.buy_price_type;
         let is_sell = candle.price_type == self.sell_price_type;
-        self.fill_orders(portfolio, event_index, candle, is_buy, is_sell);
-        self.check_stops(portfolio, event_index, candle, is_buy, is_sell);
+        if !self.orders.is_empty() {
+            self.fill_orders(portfolio, event_index, candle, is_buy, is_sell);
+        }
+        if portfolio
+            .positions
+            .iter()
+            .any(|p| p.stop_loss.is_some() || p.take_profit.is_some())
+        {
+            self.check_stops(portfolio, event_index, candle, is_buy, is_sell);
+        }
     }
 
+    #[inline(never)]
     fn fill_orders(
         &mut self,
         portfolio: &mut Portfolio,
@@ -259,9 +273,6 @@ impl ExecutionSimulator {
         is_buy: bool,
         is_sell: bool,
     ) {
-        if self.orders.is_empty() {
-            return;
-        }
         let mut orders = std::mem::take(&mut self.orders);
         let mut keep = std::mem::take(&mut self.spare);
         keep.clear();
@@ -381,6 +392,9 @@ impl ExecutionSimulator {
         true
     }
 
+    /// (Called only when some position has a stop loss or take profit: positions
+    /// without either are skipped below, whatever the candle.)
+    #[inline(never)]
     fn check_stops(
         &mut self,
         portfolio: &mut Portfolio,
@@ -389,14 +403,6 @@ impl ExecutionSimulator {
         is_buy: bool,
         is_sell: bool,
     ) {
-        // Positions without SL and TP are skipped below, whatever the candle.
-        if !portfolio
-            .positions
-            .iter()
-            .any(|p| p.stop_loss.is_some() || p.take_profit.is_some())
-        {
-            return;
-        }
         // The ids first (as Python's list), since exits remove positions as we go.
         let mut ids = std::mem::take(&mut self.stop_ids);
         ids.clear();

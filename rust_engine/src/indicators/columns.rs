@@ -27,28 +27,33 @@ use crate::trace::OptF64Column;
 /// Windows computed together: one accumulator per window, held in registers.
 const LANES: usize = 8;
 
+/// Windows [`window_sums`] computes together: enough independent accumulators
+/// (eight two-lane SSE2 registers) that the adds are limited by throughput, not by
+/// the latency of one add chain.
+const SUM_LANES: usize = 16;
+
 /// `out[t] = ((0.0 + x[t]) + x[t + 1]) + … + x[t + n - 1]` for every full window
 /// (`out.len() == x.len() + 1 - n`), the fold of `Window::fold_sum`.
 ///
-/// [`LANES`] consecutive windows are folded together, one accumulator each: step
-/// `k` adds `x[t + k]` to window `t`'s accumulator, so every window still sums its
-/// values oldest first, starting from `0.0`.
+/// [`SUM_LANES`] consecutive windows are folded together, one accumulator each:
+/// step `k` adds `x[t + k]` to window `t`'s accumulator, so every window still sums
+/// its values oldest first, starting from `0.0`.
 pub(crate) fn window_sums(x: &[f64], n: usize, out: &mut [f64]) {
     debug_assert_eq!(out.len() + n, x.len() + 1);
-    let mut chunks = out.chunks_exact_mut(LANES);
+    let mut chunks = out.chunks_exact_mut(SUM_LANES);
     let mut start = 0;
     for chunk in &mut chunks {
-        let mut acc = [0.0_f64; LANES];
+        let mut acc = [0.0_f64; SUM_LANES];
         for k in 0..n {
-            let xs: &[f64; LANES] = x[start + k..start + k + LANES]
+            let xs: &[f64; SUM_LANES] = x[start + k..start + k + SUM_LANES]
                 .try_into()
-                .unwrap_or(&[0.0; LANES]); // always LANES long
+                .unwrap_or(&[0.0; SUM_LANES]); // always SUM_LANES long
             for (a, &v) in acc.iter_mut().zip(xs) {
                 *a += v; // port: same order (acc = acc + x), one window per lane
             }
         }
         chunk.copy_from_slice(&acc);
-        start += LANES;
+        start += SUM_LANES;
     }
     for (j, slot) in chunks.into_remainder().iter_mut().enumerate() {
         *slot = left_sum(&x[start + j..start + j + n]);

@@ -274,7 +274,8 @@ impl StrategyCallbacks for Bridge<'_> {
         event_index: i64,
         candle: &Candle,
         indicators: &[Option<f64>],
-    ) -> PyResult<Option<StrategySignal>> {
+        signal: &mut Option<StrategySignal>,
+    ) -> PyResult<()> {
         let (c, v) = self.objects(event_index, candle, indicators)?;
         let raw = match self.on_candle.call1((c, v)) {
             Ok(r) => r,
@@ -283,7 +284,8 @@ impl StrategyCallbacks for Bridge<'_> {
                 return Err(err);
             }
         };
-        self.convert_signal(&raw, event_index)
+        *signal = self.convert_signal(&raw, event_index)?;
+        Ok(())
     }
 
     fn after_event(&mut self, event_index: i64) -> PyResult<()> {

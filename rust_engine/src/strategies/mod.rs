@@ -332,14 +332,18 @@ impl StrategyCallbacks for Driver<'_> {
         event_index: i64,
         candle: &Candle,
         indicators: &[Option<f64>],
-    ) -> Result<Option<StrategySignal>, NativeError> {
-        let signal = self.strategy.on_candle(candle, indicators);
-        if let Some(s) = &signal {
+        signal: &mut Option<StrategySignal>,
+    ) -> Result<(), NativeError> {
+        // Only a signal is moved into the slot (already `None`): copying the whole
+        // empty `Option` would cost a store-forwarding stall on most events.
+        let decided = self.strategy.on_candle(candle, indicators);
+        if let Some(s) = &decided {
             self.check_price(s.entry_price, "entry_price", event_index)?;
             self.check_price(s.stop_loss, "stop_loss", event_index)?;
             self.check_price(s.take_profit, "take_profit", event_index)?;
+            *signal = decided;
         }
-        Ok(signal)
+        Ok(())
     }
 
     #[inline]

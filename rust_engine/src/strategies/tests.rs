@@ -563,7 +563,8 @@ fn polling_cancels_a_run() {
 fn pipelined_runs_equal_runs_in_a_pool() {
     // Outside a thread pool a long run writes its columns on a second thread, chunk
     // by chunk, while the loop runs; inside one (a one-thread pool here) it writes
-    // them itself after the loop. Every strategy gives the same trace both ways.
+    // them itself after the loop. Every strategy gives the same trace both ways, and
+    // the same Arrow batches (built on two threads outside a pool, on one inside).
     let stream = synthetic_stream(8_000, 11);
     assert!(stream.len() >= crate::event::ledger::PIPELINE_ROWS);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -581,5 +582,11 @@ fn pipelined_runs_equal_runs_in_a_pool() {
             "{name}"
         );
         assert_eq!(piped.events.len(), stream.len());
+        let split = crate::trace::arrow::trace_batches(piped).expect("batches");
+        let single = pool
+            .install(|| crate::trace::arrow::trace_batches(inline))
+            .expect("batches");
+        assert_eq!(split, single, "{name}");
+        assert_eq!(split.0.num_rows(), stream.len());
     }
 }

@@ -12,8 +12,10 @@ use super::{
     EventColumns, MetadataColumn, OptF64Column, SeriesColumns, StrColumn, Summary, TraceData, Wide,
     WideParts,
 };
+use crate::event::ledger::PARALLEL_ROWS;
 use crate::event::types::{PriceType, Timeframe};
 use crate::execution::Fill;
+use crate::parallel::join_local;
 use crate::portfolio::ClosedTrade;
 
 fn f64_col(v: &[f64]) -> ArrayRef {
@@ -364,6 +366,31 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         let values = ScalarBuffer::<i64>::new(arena.clone(), col as usize * stride, rows);
         Arc::new(Int64Array::new(values, None))
     };
+    // The two signal text columns on one thread, the bitmaps and the indicator and
+    // metadata columns on the other (long traces outside a pool, as the indicators
+    // in `indicators::columns`): each column is built by the same sequential code
+    // either way.
+    let texts = || -> Result<[ArrayRef; 2], ArrowError> {
+        Ok([str_column(&signal_type)?, str_column(&signal_status)?])
+    };
+    let rest = || -> Result<(Vec<ArrayRef>, ArrayRef, [ArrayRef; 4]), ArrowError> {
+        let indicator_cols: Vec<ArrayRef> = indicators.into_iter().map(opt_f64_column).collect();
+        let metadata = metadata_col(&signal_metadata)?;
+        let optional = [
+            f64s(Wide::EntryPrice, Some(&entry_valid)),
+            f64s(Wide::StopLoss, Some(&sl_valid)),
+            f64s(Wide::TakeProfit, Some(&tp_valid)),
+            f64s(Wide::AvgPrice, Some(&avg_valid)),
+        ];
+        Ok((indicator_cols, metadata, optional))
+    };
+    let (rest, texts) = if rows >= PARALLEL_ROWS && rayon::current_thread_index().is_none() {
+        join_local(rest, texts)
+    } else {
+        (rest(), texts())
+    };
+    let (indicator_cols, metadata, [entry, stop_loss, take_profit, avg_price]) = rest?;
+    let [signal_type, signal_status] = texts?;
     let mut fields = vec![
         field("event_index", DataType::Int64, false),
         field("timestamp", DataType::Int64, false),
@@ -373,10 +400,10 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     let mut cols: Vec<ArrayRef> = vec![i64s(Wide::EventIndex), i64s(Wide::Timestamp)];
     cols.extend(series_arrays(&series)?.map(|a| a.slice(0, rows)));
     drop(series);
-    for (name, values) in indicator_names.iter().zip(indicators) {
+    for name in &indicator_names {
         fields.push(field(&format!("ind_{name}"), DataType::Float64, true));
-        cols.push(opt_f64_column(values));
     }
+    cols.extend(indicator_cols);
     fields.extend([
         field("signal_type", DataType::Utf8, true),
         field("signal_entry_price", DataType::Float64, true),
@@ -397,19 +424,19 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         field("drawdown", DataType::Float64, false),
     ]);
     cols.extend([
-        str_column(&signal_type)?,
-        f64s(Wide::EntryPrice, Some(&entry_valid)),
-        f64s(Wide::StopLoss, Some(&sl_valid)),
-        f64s(Wide::TakeProfit, Some(&tp_valid)),
-        metadata_col(&signal_metadata)?,
-        str_column(&signal_status)?,
+        signal_type,
+        entry,
+        stop_loss,
+        take_profit,
+        metadata,
+        signal_status,
         i64s(Wide::ExitRequests),
         f64s(Wide::Cash, None),
         f64s(Wide::Equity, None),
         f64s(Wide::RealizedPnl, None),
         f64s(Wide::UnrealizedPnl, None),
         f64s(Wide::PositionQty, None),
-        f64s(Wide::AvgPrice, Some(&avg_valid)),
+        avg_price,
         i64s(Wide::OpenPositions),
         i64s(Wide::PendingOrders),
         f64s(Wide::PeakEquity, None),
