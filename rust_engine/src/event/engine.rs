@@ -156,14 +156,17 @@ pub fn run<S: StrategyCallbacks>(
     let cfg = spec.config.clone();
     let mut portfolio = Portfolio::new(cfg.initial_cash, spec.contract_size);
     let mut sim = ExecutionSimulator::new(cfg.clone(), seed_bits(spec.seed), buy_pt, sell_pt);
-    // 1. indicators, for every event at once: they depend only on the candles, so the
-    // values after event i are known before the loop (`indicators::columns`), and
-    // these columns are the trace's `ind_*` columns.
-    let indicator_columns = cache.event_columns(queue.columns(), queue.order());
-    let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
+    // 1. indicators, for every bar at once: they depend only on the candles, so the
+    // values after event i are known before the loop (`indicators::columns`). The loop
+    // reads them per bar; spread over the events they are the trace's `ind_*`
+    // columns, built while the loop runs when there is a helper thread.
     let series = queue.series();
+    let series_index = Arc::clone(&series);
+    let indicator_bars = cache.bar_columns(queue.columns(), queue.order(), &series_index);
+    let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
     events.series = Arc::clone(&series);
-    let mut values: Vec<Option<f64>> = vec![None; indicator_columns.len()];
+    let mut values: Vec<Option<f64>> = vec![None; indicator_bars.len()];
+    let mut cursor = indicator_bars.cursor();
     let mut signal: Option<StrategySignal> = None; // `on_candle`'s slot (see the trait)
     let mut subscribed = [[false; 2]; Timeframe::ALL.len()];
     for &(tf, pt) in &spec.subscriptions {
@@ -228,9 +231,7 @@ pub fn run<S: StrategyCallbacks>(
                 }
             }
             if is_subscribed {
-                for (value, column) in values.iter_mut().zip(&indicator_columns) {
-                    *value = column.get(i);
-                }
+                indicator_bars.fill(&mut cursor, i, &mut values);
                 // 3. check_exit, for positions without a pending exit in position-id order.
                 // An iteration only changes its own position and none is opened or closed
                 // here, so testing `exit_pending` as we go equals Python's loop over
@@ -286,9 +287,10 @@ pub fn run<S: StrategyCallbacks>(
         }
         Ok(())
     };
-    let outcome = if pipelined {
+    let bars = &indicator_bars;
+    let (outcome, indicator_columns) = if pipelined {
         let (tx, rx) = std::sync::mpsc::channel::<Chunk>();
-        let (outcome, done) = join_local(
+        let (outcome, (done, indicator_columns)) = join_local(
             move || {
                 // The records stay in the table; each chunk gets a copy of its own.
                 let mut handed_over = (0, 0);
@@ -307,20 +309,22 @@ pub fn run<S: StrategyCallbacks>(
                 run_events(&mut calls, &mut send)
             },
             move || {
+                // The indicator columns first: the first chunk takes the loop a while.
+                let indicator_columns = bars.scatter();
                 while let Some(chunk) = receive_spinning(&rx) {
                     writer.write(chunk.end, &chunk.log, &chunk.prices, &chunk.exits);
                 }
-                writer
+                (writer, indicator_columns)
             },
         );
         writer = done;
-        outcome
+        (outcome, indicator_columns)
     } else {
         let mut write = |end: usize, log: StateLog, calls: &mut CallColumns<'_>| {
             let (prices, exits) = calls.records();
             writer.write(end, &log, prices, exits);
         };
-        run_events(&mut calls, &mut write)
+        (run_events(&mut calls, &mut write), bars.scatter())
     };
     outcome?;
     let (marked, filled) = writer.finish().expect("the loop wrote every row");

@@ -2,9 +2,11 @@
 //!
 //! An indicator's value after event `i` depends only on the candles of its series up
 //! to `i` (`docs/engine_semantics.md`, step 1), never on engine state, so the engine can
-//! compute every output for every event up front: [`IndicatorCache::event_columns`]
-//! returns one event-aligned column per output — exactly the trace's `ind_*` columns —
-//! and the loop reads the current values from them.
+//! compute every output for every bar up front: [`IndicatorCache::bar_columns`]
+//! returns each output's values per bar of its series, the loop reads the current
+//! values through a cursor ([`BarColumns::fill`]), and [`BarColumns::scatter`] spreads
+//! them over the events — exactly the trace's `ind_*` columns — on whichever thread
+//! has time ([`IndicatorCache::event_columns`] does both at once).
 //!
 //! **Same arithmetic.** Each value is produced by the same IEEE-754 operations, in the
 //! same order, as the incremental state machines of [`super::kinds`] (which mirror
@@ -22,7 +24,7 @@ use crate::event::ledger::PARALLEL_ROWS;
 use crate::event::queue::CandleColumns;
 use crate::event::types::{Candle, PriceType, Timeframe};
 use crate::parallel::join_local;
-use crate::trace::OptF64Column;
+use crate::trace::{OptF64Column, SeriesColumns};
 
 /// Windows computed together: one accumulator per window, held in registers.
 const LANES: usize = 8;
@@ -108,36 +110,29 @@ fn window_extremes(x: &[f64], n: usize, highest: bool, out: &mut [f64]) {
     }
 }
 
-/// The bars of one series: their positions in event order and their candles' fields.
-struct SeriesBars {
+/// The bars of one series: their positions in event order (the stream's shared
+/// index, [`SeriesColumns::bar_events`]) and their candles' fields.
+struct SeriesBars<'s> {
     /// Event positions (canonical order), increasing.
-    events: Vec<usize>,
+    events: &'s [usize],
     high: Vec<f64>,
     low: Vec<f64>,
     close: Vec<f64>,
 }
 
-impl SeriesBars {
+impl<'s> SeriesBars<'s> {
     fn gather(
         columns: CandleColumns<'_>,
         order: Option<&[usize]>,
-        tf: Timeframe,
-        pt: PriceType,
+        events: &'s [usize],
         needs_range: bool,
     ) -> Self {
-        let row = |e: usize| order.map_or(e, |p| p[e]);
-        let mut bars = 0;
-        for r in 0..columns.len() {
-            bars += usize::from(columns.timeframe[r] == tf && columns.price_type[r] == pt);
-        }
-        let mut events = Vec::with_capacity(bars);
-        for e in 0..columns.len() {
-            let r = row(e);
-            if columns.timeframe[r] == tf && columns.price_type[r] == pt {
-                events.push(e);
+        let pick = |col: &[f64]| -> Vec<f64> {
+            match order {
+                Some(p) => events.iter().map(|&e| col[p[e]]).collect(),
+                None => events.iter().map(|&e| col[e]).collect(),
             }
-        }
-        let pick = |col: &[f64]| -> Vec<f64> { events.iter().map(|&e| col[row(e)]).collect() };
+        };
         let close = pick(columns.close);
         let (high, low) = if needs_range {
             (pick(columns.high), pick(columns.low))
@@ -161,6 +156,7 @@ impl SeriesBars {
 /// (`usize::MAX`: never) and its values from that bar on (`values[t]` is bar
 /// `first + t`). Every indicator's outputs stay valid once they are (its state machine
 /// only ever assigns `Some`), so validity is a prefix.
+#[derive(Debug)]
 struct BarOutputs {
     first: usize,
     values: Vec<f64>,
@@ -185,7 +181,7 @@ fn full_windows(bars: usize, n: usize) -> usize {
 }
 
 /// Run the state machine over the bars and record its outputs.
-fn by_state_machine(indicator: &Indicator, s: &SeriesBars) -> Vec<BarOutputs> {
+fn by_state_machine(indicator: &Indicator, s: &SeriesBars<'_>) -> Vec<BarOutputs> {
     let mut ind = indicator.clone();
     let k = ind.values().len();
     let mut outs: Vec<BarOutputs> = (0..k)
@@ -223,7 +219,7 @@ fn by_state_machine(indicator: &Indicator, s: &SeriesBars) -> Vec<BarOutputs> {
 }
 
 /// Every output of `indicator` for every bar of `s`.
-fn bar_outputs(indicator: &Indicator, series: &SeriesBars) -> Vec<BarOutputs> {
+fn bar_outputs(indicator: &Indicator, series: &SeriesBars<'_>) -> Vec<BarOutputs> {
     let s = series;
     let bars = s.len();
     match indicator {
@@ -299,21 +295,110 @@ fn scatter(out: &BarOutputs, events: &[usize], n_events: usize) -> OptF64Column 
     OptF64Column { values, valid }
 }
 
+/// One output's values per bar of its series.
+#[derive(Debug)]
+struct OutputBars<'s> {
+    /// The events of the series' bars, increasing.
+    events: &'s [usize],
+    /// The bar from which the output is valid (`usize::MAX`: never) and its values
+    /// from there on.
+    bars: BarOutputs,
+}
+
+/// Every indicator output, per bar of its series ([`IndicatorCache::bar_columns`]), in
+/// [`IndicatorCache::output_names`] order.
+#[derive(Debug)]
+pub struct BarColumns<'s> {
+    outputs: Vec<OutputBars<'s>>,
+    n_events: usize,
+}
+
+impl BarColumns<'_> {
+    /// Number of outputs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// True without outputs.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.outputs.is_empty()
+    }
+
+    /// A cursor for [`Self::fill`], before the first event.
+    #[must_use]
+    pub fn cursor(&self) -> Vec<usize> {
+        vec![0; self.outputs.len()]
+    }
+
+    /// The outputs' values after event `event` into `out` (one per output): the value
+    /// of the output's series' last bar at or before `event`, `None` before its first
+    /// valid bar — what [`Self::scatter`] puts in row `event`. `cursor` (from
+    /// [`Self::cursor`]) counts each output's bars passed so far, so the events asked
+    /// for must not decrease.
+    #[inline]
+    pub fn fill(&self, cursor: &mut [usize], event: usize, out: &mut [Option<f64>]) {
+        for ((o, next), value) in self.outputs.iter().zip(cursor).zip(out) {
+            while *next < o.events.len() && o.events[*next] <= event {
+                *next += 1;
+            }
+            // `*next` bars are at or before `event`; the last of them is `*next - 1`.
+            *value = if *next > o.bars.first {
+                Some(o.bars.values[*next - 1 - o.bars.first])
+            } else {
+                None
+            };
+        }
+    }
+
+    /// Every output's value after every event, one event-aligned column per output.
+    #[must_use]
+    pub fn scatter(&self) -> Vec<OptF64Column> {
+        self.outputs
+            .iter()
+            .map(|o| scatter(&o.bars, o.events, self.n_events))
+            .collect()
+    }
+}
+
 impl IndicatorCache {
     /// Every output's value after every event of `columns` (visited in `order`, or row
     /// order), one event-aligned column per output in [`Self::output_names`] order:
     /// what [`Self::update`] + [`Self::write_values`] would give event by event, bit
-    /// for bit. The cache itself is not changed.
+    /// for bit. The cache itself is not changed. (`series`: the events' series, e.g.
+    /// [`SeriesColumns::of_events`].)
     #[must_use]
     pub fn event_columns(
         &self,
         columns: CandleColumns<'_>,
         order: Option<&[usize]>,
+        series: &SeriesColumns,
     ) -> Vec<OptF64Column> {
+        self.bar_columns(columns, order, series).scatter()
+    }
+
+    /// Every output's values per bar of its series, for the events of `columns`
+    /// visited in `order` (row order when `None`), whose series are `series`.
+    ///
+    /// # Panics
+    /// When `series` does not have one entry per row of `columns`.
+    #[must_use]
+    pub fn bar_columns<'s>(
+        &self,
+        columns: CandleColumns<'_>,
+        order: Option<&[usize]>,
+        series: &'s SeriesColumns,
+    ) -> BarColumns<'s> {
         let n_events = columns.len();
+        assert_eq!(
+            series.len(),
+            n_events,
+            "bar_columns: series of other events"
+        );
         // Outputs per indicator (each indicator belongs to exactly one series), then
         // flattened in declaration order: the order of `output_names`.
-        let mut per_indicator: Vec<Vec<OptF64Column>> =
+        let mut per_indicator: Vec<Vec<OutputBars<'s>>> =
             self.indicators.iter().map(|_| Vec::new()).collect();
         for &(tf, pt) in &self.series_keys {
             let slot = series_slot(tf, pt);
@@ -323,16 +408,12 @@ impl IndicatorCache {
                     Indicator::Atr(_) | Indicator::Extreme(_)
                 )
             });
-            let bars = SeriesBars::gather(columns, order, tf, pt, needs_range);
+            let events = series.bar_events(tf, pt);
+            let bars = SeriesBars::gather(columns, order, events, needs_range);
             let of_series = &self.by_series[slot];
-            let compute = |part: &[usize]| -> Vec<Vec<OptF64Column>> {
+            let compute = |part: &[usize]| -> Vec<Vec<BarOutputs>> {
                 part.iter()
-                    .map(|&i| {
-                        bar_outputs(&self.indicators[i], &bars)
-                            .iter()
-                            .map(|outputs| scatter(outputs, &bars.events, n_events))
-                            .collect()
-                    })
+                    .map(|&i| bar_outputs(&self.indicators[i], &bars))
                     .collect()
             };
             // Indicators are independent: a long stream's are computed in two halves,
@@ -349,10 +430,16 @@ impl IndicatorCache {
             } else {
                 compute(of_series)
             };
-            for (&i, columns) in of_series.iter().zip(outputs) {
-                per_indicator[i] = columns;
+            for (&i, bars) in of_series.iter().zip(outputs) {
+                per_indicator[i] = bars
+                    .into_iter()
+                    .map(|bars| OutputBars { events, bars })
+                    .collect();
             }
         }
-        per_indicator.into_iter().flatten().collect()
+        BarColumns {
+            outputs: per_indicator.into_iter().flatten().collect(),
+            n_events,
+        }
     }
 }

@@ -631,13 +631,23 @@ fn event_columns_equal_the_incremental_cache_bit_for_bit() {
         let order = columns.canonical_permutation();
         for ord in [None, order.as_deref()] {
             let mut cache = IndicatorCache::new(&requests).unwrap();
-            let cols = cache.event_columns(columns, ord);
+            let series = crate::trace::SeriesColumns::of_events(columns, ord);
+            let cols = cache.event_columns(columns, ord, &series);
             assert_eq!(cols.len(), cache.output_names().len());
+            // The loop's view: the per-bar values read through a cursor.
+            let bars = cache.bar_columns(columns, ord, &series);
+            let mut cursor = bars.cursor();
+            let mut read = vec![Some(f64::NAN); bars.len()];
             let mut values = Vec::new();
             for e in 0..rows {
                 let row = ord.map_or(e, |p| p[e]);
                 cache.update(&columns.candle(row));
                 cache.write_values(&mut values);
+                bars.fill(&mut cursor, e, &mut read);
+                let bits = |v: &[Option<f64>]| -> Vec<Option<u64>> {
+                    v.iter().map(|x| x.map(f64::to_bits)).collect()
+                };
+                assert_eq!(bits(&read), bits(&values), "rows {rows}, event {e}");
                 for (j, (col, v)) in cols.iter().zip(&values).enumerate() {
                     assert_eq!(col.len(), rows);
                     assert_eq!(

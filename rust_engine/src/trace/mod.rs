@@ -19,9 +19,10 @@ use crate::portfolio::ClosedTrade;
 ///
 /// A function of the stream alone, so a [`crate::stream::ValidatedStream`] computes it
 /// once and every trace of that stream shares it (immutable, behind an `Arc`), with its
-/// two Arrow `Utf8` columns built on first use ([`arrow`]): runs over the same
-/// stream neither gather nor convert them again.
-#[derive(Debug, Default)]
+/// two Arrow `Utf8` columns built on first use ([`arrow`]) and, per series, the
+/// events of its bars (the index the indicators are computed from, also built on
+/// first use): runs over the same stream neither gather nor convert them again.
+#[derive(Default)]
 pub struct SeriesColumns {
     /// Timeframe of each event.
     pub timeframe: Vec<Timeframe>,
@@ -29,7 +30,12 @@ pub struct SeriesColumns {
     pub price_type: Vec<PriceType>,
     /// The `timeframe` and `price_type` trace columns, once built.
     pub(crate) arrow: OnceLock<[ArrayRef; 2]>,
+    /// Per series (`timeframe * 2 + price_type`), its events, once asked for.
+    bars: [OnceLock<Vec<usize>>; SERIES],
 }
+
+/// Number of possible series (timeframe, price type).
+const SERIES: usize = Timeframe::ALL.len() * 2;
 
 impl SeriesColumns {
     /// Shared series columns from one entry per event.
@@ -43,6 +49,22 @@ impl SeriesColumns {
             timeframe,
             price_type,
             arrow: OnceLock::new(),
+            bars: Default::default(),
+        })
+    }
+
+    /// The events (positions, increasing) of series (`timeframe`, `price_type`):
+    /// found on the first call and kept.
+    #[must_use]
+    pub fn bar_events(&self, timeframe: Timeframe, price_type: PriceType) -> &[usize] {
+        self.bars[timeframe as usize * 2 + price_type as usize].get_or_init(|| {
+            let mut events = Vec::new();
+            for (e, (&tf, &pt)) in self.timeframe.iter().zip(&self.price_type).enumerate() {
+                if tf == timeframe && pt == price_type {
+                    events.push(e);
+                }
+            }
+            events
         })
     }
 
@@ -69,6 +91,16 @@ impl SeriesColumns {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.timeframe.is_empty()
+    }
+}
+
+impl std::fmt::Debug for SeriesColumns {
+    /// The series (the cached Arrow columns and bar index are left out, as in `==`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesColumns")
+            .field("timeframe", &self.timeframe)
+            .field("price_type", &self.price_type)
+            .finish_non_exhaustive()
     }
 }
 
