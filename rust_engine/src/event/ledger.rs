@@ -351,13 +351,24 @@ impl<'a> ColumnWriter<'a> {
         let series = (&self.series.timeframe[..], &self.series.price_type[..]);
         let state = &mut self.state;
         let avg_valid = &mut *self.avg_valid;
+        let shared = &*self.series;
         let mark = || mark_rows(log, m, series, [equity, unrealized, peak, drawdown], state);
         let rest = || {
             let mut filled = Vec::with_capacity(12);
-            filled.extend(fill_rows([event_index], |i| [i as u64]));
-            filled.extend(fill_rows([timestamp], |i| {
-                [m.columns.timestamp[row_of(i)].cast_unsigned()]
-            }));
+            // The index columns of a zero-filled arena stay zero: the trace takes
+            // them from the stream's shared copy (`EventColumns::index_in_series`).
+            match zero_or_slots(true, [event_index, timestamp]) {
+                Ok(proofs) => {
+                    let rows = shared.len();
+                    crate::trace::arrow::index_arrays(shared, || {
+                        (0..rows).map(|i| m.columns.timestamp[row_of(i)]).collect()
+                    });
+                    filled.extend(proofs);
+                }
+                Err(slots) => filled.extend(fill_rows(slots, |i| {
+                    [i as u64, m.columns.timestamp[row_of(i)].cast_unsigned()]
+                })),
+            }
             // Columns with nothing recorded stay all zero: not even written when the
             // arena is zero-filled already (long streams).
             match zero_or_slots(prices.is_empty(), [entry, stop, take]) {
@@ -717,10 +728,36 @@ mod tests {
         };
         let marked = write_columns(&mut events, &log, &marking);
         assert_eq!(events.len(), n);
+        // A zero-filled arena leaves the index columns zero: they are the stream's
+        // shared copy (`EventColumns::index_in_series`).
+        let index: Option<Vec<arrow_array::Int64Array>> = events.index_in_series().then(|| {
+            let arrays = events.series.index.get().expect("index columns built");
+            arrays
+                .iter()
+                .map(|a| {
+                    a.as_any()
+                        .downcast_ref::<arrow_array::Int64Array>()
+                        .expect("int64")
+                        .clone()
+                })
+                .collect()
+        });
+        assert_eq!(
+            index.is_some(),
+            n >= crate::trace::ZEROED_ARENA_BYTES / (8 * Wide::COUNT)
+        );
         for (i, w) in want.iter().enumerate() {
             for col in Wide::ALL {
-                let got = events.i64_at(col, i).map(i64::cast_unsigned);
+                let got = match (&index, col) {
+                    (Some(a), Wide::EventIndex) => Some(a[0].value(i)),
+                    (Some(a), Wide::Timestamp) => Some(a[1].value(i)),
+                    _ => events.i64_at(col, i),
+                };
+                let got = got.map(i64::cast_unsigned);
                 assert_eq!(got, Some(w[col as usize]), "seed {seed} row {i} {col:?}");
+            }
+            if index.is_some() {
+                assert_eq!(events.i64_at(Wide::Timestamp, i), Some(0));
             }
             assert_eq!(events.series.timeframe[i], tf[i]);
             assert_eq!(events.series.price_type[i], pt[i]);
@@ -752,6 +789,24 @@ mod tests {
                     chunked.i64_at(col, i),
                     events.i64_at(col, i),
                     "seed {seed} row {i} {col:?} chunked"
+                );
+            }
+        }
+        // The trace's index columns, wherever they live.
+        let batch = crate::trace::arrow::events_batch(events).expect("batch");
+        for (k, name) in ["event_index", "timestamp"].into_iter().enumerate() {
+            let col = batch.column_by_name(name).expect("column");
+            let col = col
+                .as_any()
+                .downcast_ref::<arrow_array::Int64Array>()
+                .expect("int64");
+            assert_eq!(col.len(), n);
+            let wide = [Wide::EventIndex, Wide::Timestamp][k] as usize;
+            for (i, w) in want.iter().enumerate() {
+                assert_eq!(
+                    col.value(i).cast_unsigned(),
+                    w[wide],
+                    "seed {seed} {name} {i}"
                 );
             }
         }

@@ -333,6 +333,25 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
     )?))
 }
 
+/// The `event_index` (`0..n`) and `timestamp` columns of the `n` events of `series`
+/// (`timestamps` gives every event's timestamp, in event order): built on the first
+/// call and kept with the series, so every long trace of a stream shares them.
+pub fn index_arrays(
+    series: &SeriesColumns,
+    timestamps: impl FnOnce() -> Vec<i64>,
+) -> [ArrayRef; 2] {
+    series
+        .index
+        .get_or_init(|| {
+            let n = i64::try_from(series.len()).unwrap_or(i64::MAX);
+            [
+                Arc::new(Int64Array::from_iter_values(0..n)),
+                Arc::new(Int64Array::from(timestamps())),
+            ]
+        })
+        .clone()
+}
+
 /// The events table. Consumes the columns: numeric columns move into Arrow without
 /// a copy and every other column is dropped as soon as it is converted, so the
 /// trace is never held twice.
@@ -341,6 +360,7 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
 /// Arrow errors (only on internal inconsistency).
 pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     let rows = e.len();
+    let index_in_series = e.index_in_series();
     let WideParts {
         words,
         valid,
@@ -391,38 +411,17 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
     };
     let (indicator_cols, metadata, [entry, stop_loss, take_profit, avg_price]) = rest?;
     let [signal_type, signal_status] = texts?;
-    let mut fields = vec![
-        field("event_index", DataType::Int64, false),
-        field("timestamp", DataType::Int64, false),
-        field("timeframe", DataType::Utf8, false),
-        field("price_type", DataType::Utf8, false),
-    ];
-    let mut cols: Vec<ArrayRef> = vec![i64s(Wide::EventIndex), i64s(Wide::Timestamp)];
+    let mut cols: Vec<ArrayRef> = if index_in_series {
+        let index = series.index.get().cloned().ok_or_else(|| {
+            ArrowError::InvalidArgumentError("event index columns not built".to_string())
+        })?;
+        index.iter().map(|a| a.slice(0, rows)).collect()
+    } else {
+        vec![i64s(Wide::EventIndex), i64s(Wide::Timestamp)]
+    };
     cols.extend(series_arrays(&series)?.map(|a| a.slice(0, rows)));
     drop(series);
-    for name in &indicator_names {
-        fields.push(field(&format!("ind_{name}"), DataType::Float64, true));
-    }
     cols.extend(indicator_cols);
-    fields.extend([
-        field("signal_type", DataType::Utf8, true),
-        field("signal_entry_price", DataType::Float64, true),
-        field("signal_stop_loss", DataType::Float64, true),
-        field("signal_take_profit", DataType::Float64, true),
-        field("signal_metadata", metadata_type(), true),
-        field("signal_status", DataType::Utf8, true),
-        field("exit_requests", DataType::Int64, false),
-        field("cash", DataType::Float64, false),
-        field("equity", DataType::Float64, false),
-        field("realized_pnl", DataType::Float64, false),
-        field("unrealized_pnl", DataType::Float64, false),
-        field("position_qty", DataType::Float64, false),
-        field("avg_price", DataType::Float64, true),
-        field("open_positions", DataType::Int64, false),
-        field("pending_orders", DataType::Int64, false),
-        field("peak_equity", DataType::Float64, false),
-        field("drawdown", DataType::Float64, false),
-    ]);
     cols.extend([
         signal_type,
         entry,
@@ -442,7 +441,40 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         f64s(Wide::PeakEquity, None),
         f64s(Wide::Drawdown, None),
     ]);
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+    RecordBatch::try_new(Arc::new(events_schema(&indicator_names)), cols)
+}
+
+/// The events table's schema (`docs/trace_schema.md`).
+fn events_schema(indicator_names: &[String]) -> Schema {
+    let mut fields = vec![
+        field("event_index", DataType::Int64, false),
+        field("timestamp", DataType::Int64, false),
+        field("timeframe", DataType::Utf8, false),
+        field("price_type", DataType::Utf8, false),
+    ];
+    for name in indicator_names {
+        fields.push(field(&format!("ind_{name}"), DataType::Float64, true));
+    }
+    fields.extend([
+        field("signal_type", DataType::Utf8, true),
+        field("signal_entry_price", DataType::Float64, true),
+        field("signal_stop_loss", DataType::Float64, true),
+        field("signal_take_profit", DataType::Float64, true),
+        field("signal_metadata", metadata_type(), true),
+        field("signal_status", DataType::Utf8, true),
+        field("exit_requests", DataType::Int64, false),
+        field("cash", DataType::Float64, false),
+        field("equity", DataType::Float64, false),
+        field("realized_pnl", DataType::Float64, false),
+        field("unrealized_pnl", DataType::Float64, false),
+        field("position_qty", DataType::Float64, false),
+        field("avg_price", DataType::Float64, true),
+        field("open_positions", DataType::Int64, false),
+        field("pending_orders", DataType::Int64, false),
+        field("peak_equity", DataType::Float64, false),
+        field("drawdown", DataType::Float64, false),
+    ]);
+    Schema::new(fields)
 }
 
 /// The fills table.

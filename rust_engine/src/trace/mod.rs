@@ -32,6 +32,9 @@ pub struct SeriesColumns {
     pub(crate) arrow: OnceLock<[ArrayRef; 2]>,
     /// Per series (`timeframe * 2 + price_type`), its events, once asked for.
     bars: [OnceLock<Vec<usize>>; SERIES],
+    /// The `event_index` and `timestamp` trace columns, once built (for traces
+    /// whose arena does not hold them: [`EventColumns::index_in_series`]).
+    pub(crate) index: OnceLock<[ArrayRef; 2]>,
 }
 
 /// Number of possible series (timeframe, price type).
@@ -50,6 +53,7 @@ impl SeriesColumns {
             price_type,
             arrow: OnceLock::new(),
             bars: Default::default(),
+            index: OnceLock::new(),
         })
     }
 
@@ -870,6 +874,17 @@ impl EventColumns {
             "EventColumns: series columns not written"
         );
         self.rows = self.capacity;
+    }
+
+    /// True when the `event_index` and `timestamp` columns are not in the arena but
+    /// in the series' shared index columns (`SeriesColumns::index`): for a
+    /// zero-filled arena (a long trace), whose writer leaves these two columns zero
+    /// instead of writing the same numbers for every run of a stream (their pages are
+    /// then never touched, [`crate::event::ledger::ColumnWriter`]). Their words in the
+    /// arena are zero.
+    #[must_use]
+    pub fn index_in_series(&self) -> bool {
+        self.zeroed
     }
 
     /// Hand out the wide words (the Arrow conversion slices `rows` words of each);
