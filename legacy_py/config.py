@@ -75,6 +75,12 @@ _FLOAT_PARAMS = frozenset(
 )
 
 
+def config_dict(cfg: EngineConfig) -> dict[str, Any]:
+    """``dataclasses.asdict(cfg)`` without its deep copies (every field is a scalar):
+    the form the Rust entry points take, built on every run."""
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+
+
 def engine_config_from_params(params: Mapping[str, Any]) -> EngineConfig:
     """Build an :class:`EngineConfig` from the engine keys of ``params``.
 

@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 import pyarrow as pa
 
 from legacy_py.arrow_schemas import InstrumentMeta, instrument_metadata
-from legacy_py.config import EngineConfig
+from legacy_py.config import EngineConfig, config_dict
 from legacy_py.engine import check_seed, checked_subscriptions
 from legacy_py.indicators import IndicatorCache
 from legacy_py.loader import IPC_SUFFIXES, CandleStream, read_table, stream_to_table
@@ -181,7 +181,7 @@ def prepare_run(
     return PreparedRun(
         subs,
         [(r.timeframe, r.price_type, r.spec) for r in requests],
-        dataclasses.asdict(cfg),
+        config_dict(cfg),
         source,
         label,
     )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from legacy_py.config import ENGINE_PARAM_NAMES, EngineConfig
+from legacy_py.config import ENGINE_PARAM_NAMES, EngineConfig, config_dict
 from legacy_py.engine import check_seed, checked_subscriptions
 from legacy_py.indicators import IndicatorCache
 from legacy_py.strategies import make_strategy
@@ -56,7 +56,7 @@ class NativeSpec:
     timeframe: str | None
     #: Explicit ``mtf_trend`` trend timeframe, or ``None`` for the stream's default.
     higher_timeframe: str | None
-    #: ``dataclasses.asdict(EngineConfig)``.
+    #: The ``EngineConfig`` fields (``legacy_py.config.config_dict``).
     config: dict[str, Any]
     seed: int
     #: The run's parameter mapping as given (for ``Trace.meta["params"]``).
@@ -90,7 +90,7 @@ def prepare_native(
         {k: v for k, v in strategy.params.items() if k in strategy.DEFAULTS},
         timeframe,
         higher,
-        dataclasses.asdict(cfg),
+        config_dict(cfg),
         seed,
         params,
     )

@@ -55,24 +55,52 @@ def best(fn: Callable[[], object], rounds: int) -> tuple[float, object]:
     return t_best, result
 
 
+def timings(fn: Callable[[], object], rounds: int) -> tuple[list[float], object]:
+    """Wall times of ``rounds`` calls, and the last result (released before each call,
+    so freeing it is not timed)."""
+    times: list[float] = []
+    result: object = None
+    for _ in range(rounds):
+        result = None
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return times, result
+
+
 def compare(stream: CandleStream, path: Path, name: str, legacy_rounds: int, rounds: int) -> None:
-    """Legacy vs rust-native on one stream; prints µs/event and the speed-up."""
+    """Legacy vs rust-native on one stream; prints µs/event and the speed-up.
+
+    The Rust rounds are spread over the run, a share after each legacy round, so a
+    slow spell of this shared machine does not hit one engine only; each engine's
+    best round is compared (the median Rust round is printed too)."""
     n = len(stream)
 
     def legacy() -> Trace:
         strat, cfg = make_strategy(name, {}, stream)
         return run_python(stream, strat, cfg, 0, {})
 
-    t_legacy, lt = best(legacy, legacy_rounds)
-    t_native, nt = best(lambda: omega_rust.run_native(stream, name), rounds)
-    t_path, pt = best(lambda: omega_rust.run_native(path, name), rounds)
+    share = max(1, rounds // legacy_rounds)
+    legacy_times: list[float] = []
+    native_times: list[float] = []
+    path_times: list[float] = []
+    lt = nt = pt = None
+    for _ in range(legacy_rounds):
+        times, lt = timings(legacy, 1)
+        legacy_times += times
+        times, nt = timings(lambda: omega_rust.run_native(stream, name), share)
+        native_times += times
+        times, pt = timings(lambda: omega_rust.run_native(path, name), share)
+        path_times += times
     assert isinstance(lt, Trace) and isinstance(nt, Trace) and isinstance(pt, Trace)
     same = lt.hash() == nt.hash() == pt.hash()
+    t_legacy, t_native, t_path = min(legacy_times), min(native_times), min(path_times)
+    median = sorted(native_times)[len(native_times) // 2]
     print(
         f"{name} {n:>9,d} events: legacy {t_legacy:8.3f} s ({t_legacy * 1e6 / n:6.3f} us/ev) | "
         f"rust-native {t_native * 1e3:8.2f} ms ({t_native * 1e9 / n:6.1f} ns/ev) "
-        f"{t_legacy / t_native:6.0f}x | from path {t_path * 1e3:8.2f} ms "
-        f"{t_legacy / t_path:6.0f}x | identical={same}"
+        f"{t_legacy / t_native:6.0f}x (median round {t_legacy / median:4.0f}x) | "
+        f"from path {t_path * 1e3:8.2f} ms {t_legacy / t_path:6.0f}x | identical={same}"
     )
 
 

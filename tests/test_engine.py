@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import pytest
 
 from legacy_py import engine as engine_mod
-from legacy_py.config import EngineConfig
+from legacy_py.config import EngineConfig, config_dict
 from legacy_py.engine import EventEngine, run_python, validate_signal
 from legacy_py.errors import ConfigError, StrategyError, StrategyTypeError
 from legacy_py.rng import uniform
@@ -326,3 +327,11 @@ def test_config_validation() -> None:
         EngineConfig(initial_cash=float("inf"))
     with pytest.raises(ConfigError):
         EngineConfig(initial_cash=-5.0)
+
+
+def test_config_dict_is_asdict_without_copies() -> None:
+    cfg = EngineConfig(initial_cash=1000.0, sizing="risk", max_positions=3, limit_ttl=2)
+    d = config_dict(cfg)
+    assert d == dataclasses.asdict(cfg)
+    assert list(d) == [f.name for f in dataclasses.fields(cfg)]
+    assert d["sizing"] == "risk" and d["max_positions"] == 3

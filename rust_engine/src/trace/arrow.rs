@@ -76,6 +76,37 @@ fn opt_f64_column(c: OptF64Column) -> ArrayRef {
 /// Longest text [`coded_utf8`] copies with fixed-width stores.
 const SHORT: usize = 32;
 
+/// The bytes of [`coded_utf8`]: each row's text copied as a whole `W`-byte block
+/// (zero padded) that the next text overwrites from its start (texts longer than
+/// `W` are copied as they are). `values` has `W` bytes of slack past the last text.
+fn write_blocks<C: Copy, const W: usize>(
+    codes: &[C],
+    code: &impl Fn(C) -> u8,
+    dict: &[Option<&str>],
+    lens: &[usize; 256],
+    values: &mut [u8],
+) {
+    let mut blocks: Vec<[u8; W]> = vec![[0; W]; 256];
+    for (k, d) in dict.iter().enumerate().take(256) {
+        let bytes = d.unwrap_or("").as_bytes();
+        let n = bytes.len().min(W);
+        blocks[k][..n].copy_from_slice(&bytes[..n]);
+    }
+    let mut at = 0_usize;
+    for &c in codes {
+        let k = usize::from(code(c));
+        let len = lens[k];
+        if len != 0 {
+            if len <= W {
+                values[at..at + W].copy_from_slice(&blocks[k]);
+            } else if let Some(text) = dict[k] {
+                values[at..at + len].copy_from_slice(text.as_bytes());
+            }
+            at += len;
+        }
+    }
+}
+
 /// A `Utf8` column whose row `i` is `dict[code(codes[i])]` (`None`: null), written
 /// straight into exactly sized offset and value buffers.
 ///
@@ -83,9 +114,10 @@ const SHORT: usize = 32;
 /// 256 entries, so a `u8` code needs no bounds check): the offsets (a running sum of
 /// the texts' lengths), the bytes, and — only when the dictionary has a null entry —
 /// the validity bitmap, 64 rows a word. Texts of up to [`SHORT`] bytes are copied as
-/// whole `SHORT`-byte blocks (zero padded) that the next text overwrites from its
-/// start, so a row costs a fixed-size store instead of a variable-length copy (empty
-/// and null rows store nothing); the padding past the last text is cut off.
+/// whole blocks of 8, 16 or `SHORT` bytes (the narrowest that fits the dictionary's
+/// longest text; zero padded) that the next text overwrites from its start, so a
+/// row costs a fixed-size store instead of a variable-length copy (empty and null
+/// rows store nothing); the padding past the last text is cut off.
 ///
 /// # Errors
 /// A code without a dictionary entry, or more than 2 GiB of text.
@@ -97,13 +129,9 @@ fn coded_utf8<C: Copy>(
     let rows = codes.len();
     let mut lens = [0_usize; 256];
     let mut valid_bit = [0_u64; 256];
-    let mut blocks: Vec<[u8; SHORT]> = vec![[0; SHORT]; 256];
     for (k, d) in dict.iter().enumerate().take(256) {
-        let bytes = d.unwrap_or("").as_bytes();
-        lens[k] = bytes.len();
+        lens[k] = d.map_or(0, str::len);
         valid_bit[k] = u64::from(d.is_some());
-        let n = bytes.len().min(SHORT);
-        blocks[k][..n].copy_from_slice(&bytes[..n]);
     }
     if let Some(max) = codes.iter().map(|&c| code(c)).max() {
         if usize::from(max) >= dict.len() {
@@ -123,20 +151,13 @@ fn coded_utf8<C: Copy>(
     }));
     let total = at;
     offset(total)?;
-    // Bytes.
+    // Bytes, in blocks just wide enough for the dictionary's texts (one store a row
+    // when they all fit in 8 bytes, as the engine's do).
     let mut values: Vec<u8> = vec![0; total + SHORT];
-    let mut at = 0_usize;
-    for &c in codes {
-        let k = usize::from(code(c));
-        let len = lens[k];
-        if len != 0 {
-            if len <= SHORT {
-                values[at..at + SHORT].copy_from_slice(&blocks[k]);
-            } else if let Some(text) = dict[k] {
-                values[at..at + len].copy_from_slice(text.as_bytes());
-            }
-            at += len;
-        }
+    match lens.iter().max().copied().unwrap_or(0) {
+        0..=8 => write_blocks::<C, 8>(codes, &code, dict, &lens, &mut values),
+        9..=16 => write_blocks::<C, 16>(codes, &code, dict, &lens, &mut values),
+        _ => write_blocks::<C, SHORT>(codes, &code, dict, &lens, &mut values),
     }
     values.truncate(total);
     // Validity.
