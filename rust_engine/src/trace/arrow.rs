@@ -9,8 +9,8 @@ use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 
 use super::{
-    EventColumns, MetadataColumn, OptF64Column, SeriesColumns, StrColumn, Summary, TraceData, Wide,
-    WideParts,
+    pages, EventColumns, MetadataColumn, OptF64Column, SeriesColumns, StrColumn, Summary,
+    TraceData, Wide, WideParts,
 };
 use crate::event::ledger::PARALLEL_ROWS;
 use crate::event::types::{PriceType, Timeframe};
@@ -142,7 +142,7 @@ fn coded_utf8<C: Copy>(
         }
     }
     // Offsets: the running sum; every prefix is at most the total, checked to fit i32.
-    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    let mut offsets: Vec<i32> = pages::with_capacity(rows + 1);
     offsets.push(0);
     let mut at = 0_usize;
     offsets.extend(codes.iter().map(|&c| {
@@ -153,7 +153,7 @@ fn coded_utf8<C: Copy>(
     offset(total)?;
     // Bytes, in blocks just wide enough for the dictionary's texts (one store a row
     // when they all fit in 8 bytes, as the engine's do).
-    let mut values: Vec<u8> = vec![0; total + SHORT];
+    let mut values: Vec<u8> = pages::zeroed(total + SHORT);
     match lens.iter().max().copied().unwrap_or(0) {
         0..=8 => write_blocks::<C, 8>(codes, &code, dict, &lens, &mut values),
         9..=16 => write_blocks::<C, 16>(codes, &code, dict, &lens, &mut values),
@@ -316,7 +316,7 @@ fn metadata_col(v: &MetadataColumn) -> Result<ArrayRef, ArrowError> {
     ));
     let rows = v.valid.len();
     let pairs: usize = v.entries.iter().map(|(_, p)| p.len()).sum(); // integers
-    let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
+    let mut offsets: Vec<i32> = pages::with_capacity(rows + 1);
     offsets.push(0);
     let mut keys: Vec<&str> = Vec::with_capacity(pairs);
     let mut values: Vec<&str> = Vec::with_capacity(pairs);
