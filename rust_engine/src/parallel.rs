@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use crate::event::ledger::PARALLEL_ROWS;
 use crate::strategies::{run_job, NativeError, NativeJob};
 use crate::stream::ValidatedStream;
 use crate::trace::TraceData;
@@ -92,6 +93,14 @@ where
         JOB_POLL_EVENTS,
     )?;
     finish(trace)
+}
+
+/// Whether work over `rows` rows of one run goes to the run's helper thread
+/// ([`join_local`]): at least [`PARALLEL_ROWS`] rows, and not inside a pool, whose
+/// threads run other runs.
+#[must_use]
+pub fn split_onto_helper(rows: usize) -> bool {
+    rows >= PARALLEL_ROWS && rayon::current_thread_index().is_none()
 }
 
 /// Run `a` and `b` on two threads and return both results (a two-way split of one

@@ -161,8 +161,7 @@ pub fn run<S: StrategyCallbacks>(
     // reads them per bar; spread over the events they are the trace's `ind_*`
     // columns, built while the loop runs when there is a helper thread.
     let series = queue.series();
-    let series_index = Arc::clone(&series);
-    let indicator_bars = cache.bar_columns(queue.columns(), queue.order(), &series_index);
+    let indicator_bars = cache.bar_columns(queue.columns(), queue.order(), &series);
     let mut events = EventColumns::new(cache.output_names().to_vec(), queue.len());
     events.series = Arc::clone(&series);
     let mut values: Vec<Option<f64>> = vec![None; indicator_bars.len()];
@@ -198,7 +197,7 @@ pub fn run<S: StrategyCallbacks>(
     let (slots, mut calls) = events.split();
     let mut writer = ColumnWriter::new(
         slots,
-        series,
+        Arc::clone(&series),
         marking,
         if pipelined { usize::MAX } else { PARALLEL_ROWS },
     );
@@ -324,7 +323,8 @@ pub fn run<S: StrategyCallbacks>(
             let (prices, exits) = calls.records();
             writer.write(end, &log, prices, exits);
         };
-        (run_events(&mut calls, &mut write), bars.scatter())
+        run_events(&mut calls, &mut write)?;
+        (Ok(()), bars.scatter())
     };
     outcome?;
     let (marked, filled) = writer.finish().expect("the loop wrote every row");

@@ -113,6 +113,14 @@ impl fmt::Display for PriceType {
 /// A series key: (timeframe, price type).
 pub type SeriesKey = (Timeframe, PriceType);
 
+/// Number of (timeframe, price type) series.
+pub(crate) const SERIES_SLOTS: usize = Timeframe::ALL.len() * 2;
+
+/// The index of series (`timeframe`, `price_type`) among [`SERIES_SLOTS`].
+pub(crate) fn series_slot(timeframe: Timeframe, price_type: PriceType) -> usize {
+    timeframe as usize * 2 + price_type as usize
+}
+
 /// One bar of one series. `timestamp` is the bar's close time in epoch µs UTC.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candle {

@@ -19,11 +19,10 @@
 //! bit, including signed zeros and large magnitudes.
 
 use super::kinds::{first_extreme, left_sum, square_dev_sum};
-use super::{series_slot, Indicator, IndicatorCache};
-use crate::event::ledger::PARALLEL_ROWS;
+use super::{Indicator, IndicatorCache};
 use crate::event::queue::CandleColumns;
-use crate::event::types::{Candle, PriceType, Timeframe};
-use crate::parallel::join_local;
+use crate::event::types::{series_slot, Candle, PriceType, Timeframe};
+use crate::parallel::{join_local, split_onto_helper};
 use crate::trace::{OptF64Column, SeriesColumns};
 
 /// Windows computed together: one accumulator per window, held in registers.
@@ -420,9 +419,7 @@ impl IndicatorCache {
             // Indicators are independent: a long stream's are computed in two halves,
             // the second on the run's helper thread (not inside a pool, whose threads
             // run other runs), each by the same sequential code, in declaration order.
-            let split = n_events >= PARALLEL_ROWS
-                && of_series.len() > 1
-                && rayon::current_thread_index().is_none();
+            let split = of_series.len() > 1 && split_onto_helper(n_events);
             let outputs = if split {
                 let (first, second) = of_series.split_at(of_series.len() / 2);
                 let (mut a, b) = join_local(|| compute(first), || compute(second));

@@ -13,7 +13,7 @@ mod tests;
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::event::types::{Candle, PriceType, Timeframe};
+use crate::event::types::{series_slot, Candle, PriceType, Timeframe, SERIES_SLOTS};
 
 pub use kinds::{
     true_range, Atr, Bollinger, Ema, EmaState, Extreme, Indicator, Macd, Rsi, Sma, Std,
@@ -302,13 +302,6 @@ impl IndicatorRequest {
             spec: spec.to_owned(),
         }
     }
-}
-
-/// Number of (timeframe, price type) series.
-const SERIES_SLOTS: usize = Timeframe::ALL.len() * 2;
-
-fn series_slot(timeframe: Timeframe, price_type: PriceType) -> usize {
-    timeframe as usize * 2 + price_type as usize
 }
 
 fn check_series(

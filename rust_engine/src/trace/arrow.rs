@@ -12,10 +12,9 @@ use super::{
     pages, EventColumns, MetadataColumn, OptF64Column, SeriesColumns, StrColumn, Summary,
     TraceData, Wide, WideParts,
 };
-use crate::event::ledger::PARALLEL_ROWS;
 use crate::event::types::{PriceType, Timeframe};
 use crate::execution::Fill;
-use crate::parallel::join_local;
+use crate::parallel::{join_local, split_onto_helper};
 use crate::portfolio::ClosedTrade;
 
 fn f64_col(v: &[f64]) -> ArrayRef {
@@ -425,7 +424,7 @@ pub fn events_batch(mut e: EventColumns) -> Result<RecordBatch, ArrowError> {
         ];
         Ok((indicator_cols, metadata, optional))
     };
-    let (rest, texts) = if rows >= PARALLEL_ROWS && rayon::current_thread_index().is_none() {
+    let (rest, texts) = if split_onto_helper(rows) {
         join_local(rest, texts)
     } else {
         (rest(), texts())

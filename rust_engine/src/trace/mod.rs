@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use arrow_array::ArrayRef;
 
 use crate::event::queue::CandleColumns;
-use crate::event::types::{PriceType, StrategySignal, Timeframe};
+use crate::event::types::{series_slot, PriceType, StrategySignal, Timeframe, SERIES_SLOTS};
 use crate::execution::Fill;
 use crate::portfolio::ClosedTrade;
 
@@ -30,15 +30,12 @@ pub struct SeriesColumns {
     pub price_type: Vec<PriceType>,
     /// The `timeframe` and `price_type` trace columns, once built.
     pub(crate) arrow: OnceLock<[ArrayRef; 2]>,
-    /// Per series (`timeframe * 2 + price_type`), its events, once asked for.
-    bars: [OnceLock<Vec<usize>>; SERIES],
+    /// Per series ([`series_slot`]), its events, once asked for.
+    bars: [OnceLock<Vec<usize>>; SERIES_SLOTS],
     /// The `event_index` and `timestamp` trace columns, once built (for traces
     /// whose arena does not hold them: [`EventColumns::index_in_series`]).
     pub(crate) index: OnceLock<[ArrayRef; 2]>,
 }
-
-/// Number of possible series (timeframe, price type).
-const SERIES: usize = Timeframe::ALL.len() * 2;
 
 impl SeriesColumns {
     /// Shared series columns from one entry per event.
@@ -61,7 +58,7 @@ impl SeriesColumns {
     /// found on the first call and kept.
     #[must_use]
     pub fn bar_events(&self, timeframe: Timeframe, price_type: PriceType) -> &[usize] {
-        self.bars[timeframe as usize * 2 + price_type as usize].get_or_init(|| {
+        self.bars[series_slot(timeframe, price_type)].get_or_init(|| {
             let mut events = Vec::new();
             for (e, (&tf, &pt)) in self.timeframe.iter().zip(&self.price_type).enumerate() {
                 if tf == timeframe && pt == price_type {
